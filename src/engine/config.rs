@@ -1,0 +1,134 @@
+//! Where s3share keeps its files, and the saved settings (TOML; never secrets).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::connection::ConnectionSettings;
+use super::error::{Error, ErrorKind, Result};
+
+/// The per-user folders (XDG on Linux: `~/.config/s3share`, `~/.local/share/s3share`, ...).
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub cache_dir: PathBuf,
+}
+
+impl Paths {
+    pub fn for_user() -> Result<Self> {
+        let dirs = directories::ProjectDirs::from("", "", "s3share").ok_or_else(|| {
+            Error::new(
+                ErrorKind::LocalIo,
+                "Could not find the home folder to keep settings in",
+            )
+        })?;
+        Ok(Self {
+            config_dir: dirs.config_dir().to_owned(),
+            data_dir: dirs.data_dir().to_owned(),
+            cache_dir: dirs.cache_dir().to_owned(),
+        })
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.config_dir.join("config.toml")
+    }
+}
+
+/// Saved settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Saved connections (custom endpoints, chosen profiles).
+    pub connections: Vec<ConnectionSettings>,
+    /// The expiry new links get, as typed (`15m`).
+    pub default_expiry: Option<String>,
+}
+
+impl Config {
+    /// Load `path`; a missing file is an empty config.
+    pub fn load(path: &Path) -> Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                Error::invalid(format!(
+                    "The settings file is not valid TOML: {}",
+                    path.display()
+                ))
+                .with_detail(e.message().to_owned())
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(Error::local_io("read", path, &e)),
+        }
+    }
+
+    /// Save atomically (0600: connection names and endpoints are nobody else's business).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = toml::to_string_pretty(self).map_err(|e| {
+            Error::new(ErrorKind::LocalIo, "Could not encode the settings")
+                .with_detail(e.to_string())
+        })?;
+        write_private(path, text.as_bytes()).map_err(|e| Error::local_io("write", path, &e))
+    }
+
+    pub fn find(&self, name: &str) -> Option<&ConnectionSettings> {
+        self.connections
+            .iter()
+            .find(|c| c.name.as_deref() == Some(name))
+    }
+}
+
+/// Write `bytes` to `path` atomically with mode 0600 (created through a temporary file in the
+/// same folder, then renamed), making the folder if needed.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".s3share-")
+        .tempfile_in(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saves_and_loads_privately() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("sub/config.toml");
+        let cfg = Config {
+            connections: vec![ConnectionSettings {
+                name: Some("minio".into()),
+                endpoint: Some("https://minio.example.com".into()),
+                path_style: true,
+                ..ConnectionSettings::default()
+            }],
+            default_expiry: Some("15m".into()),
+        };
+        cfg.save(&path).expect("save");
+        assert_eq!(Config::load(&path).expect("load"), cfg);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            Config::load(&dir.path().join("none.toml")).expect("missing is empty"),
+            Config::default()
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! The engine: everything that knows S3, and nothing of egui.
+
+pub mod browse;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod expiry;
+#[cfg(feature = "local-store")]
+pub mod local_store;
+pub mod location;
+pub mod presign;
+pub mod share;
+pub mod transfer;
+
+pub use browse::{BucketInfo, Entry, ObjectInfo, list_buckets, list_level};
+pub use connection::{Connection, ConnectionSettings};
+pub use error::{Error, ErrorKind, Result};
+pub use expiry::Expiry;
+pub use location::S3Uri;
+pub use share::{ShareLink, ShareRequest, share, verify};
+pub use transfer::download::download;
+pub use transfer::upload::{ChecksumAlgorithm, UploadRequest, upload};

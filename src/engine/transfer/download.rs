@@ -1,0 +1,163 @@
+//! Download to a file or into a folder: written to a temporary file beside the target and
+//! renamed into place when complete, so a failure never leaves a half-written file.
+
+use std::path::{Path, PathBuf};
+
+use tokio::io::AsyncWriteExt as _;
+
+use super::Progress;
+use crate::engine::connection::Connection;
+use crate::engine::error::{Error, ErrorKind, Result};
+use crate::engine::location::S3Uri;
+
+/// A safe local file name from a key's last segment: never a path that leaves the folder.
+pub fn safe_file_name(object: &S3Uri) -> Result<String> {
+    let raw = object.file_name();
+    let cleaned: String = raw
+        .chars()
+        .map(|c| {
+            if c == '\\' || c == '\0' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." || cleaned.len() > 255 {
+        return Err(Error::invalid(format!(
+            "Cannot make a safe file name from this object's name; give a file path instead of a folder: {object}"
+        )));
+    }
+    Ok(cleaned)
+}
+
+/// Where a download of `object` to `dest` goes: into `dest` if it is a folder (or ends in `/`),
+/// else `dest` itself.
+pub fn resolve_destination(object: &S3Uri, dest: &Path) -> Result<PathBuf> {
+    let wants_dir = dest
+        .as_os_str()
+        .to_string_lossy()
+        .ends_with(std::path::MAIN_SEPARATOR);
+    if dest.is_dir() || wants_dir {
+        if !dest.is_dir() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("No such folder: {}", dest.display()),
+            ));
+        }
+        return Ok(dest.join(safe_file_name(object)?));
+    }
+    let parent = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!("No such folder: {}", parent.display()),
+        ));
+    }
+    Ok(dest.to_path_buf())
+}
+
+/// Download `object` to `dest` (a file path or a folder). Returns the file written.
+pub async fn download(
+    conn: &Connection,
+    object: &S3Uri,
+    dest: &Path,
+    overwrite: bool,
+    progress: Progress<'_>,
+) -> Result<PathBuf> {
+    object.require_object()?;
+    let target = resolve_destination(object, dest)?;
+    if !overwrite && target.exists() {
+        return Err(Error::new(
+            ErrorKind::AlreadyExists,
+            format!(
+                "A file with this name already exists (pass --overwrite to replace it): {}",
+                target.display()
+            ),
+        ));
+    }
+    let (client, _) = conn.client_for_bucket(&object.bucket).await?;
+    let mut resp = client
+        .get_object()
+        .bucket(&object.bucket)
+        .key(&object.key)
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(&e, &object.to_string()))?;
+    let total = resp
+        .content_length()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(0);
+    let dir = target
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    // Dropped (deleted) on any early return: nothing half-written is left behind.
+    let temp = tempfile::Builder::new()
+        .prefix(".s3share-download-")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::local_io("write in", &dir, &e))?;
+    let std_file = temp
+        .reopen()
+        .map_err(|e| Error::local_io("write", temp.path(), &e))?;
+    let mut file =
+        tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(std_file));
+    let mut done = 0u64;
+    progress(0, total);
+    while let Some(chunk) = resp.body.next().await {
+        let chunk = chunk.map_err(|e| {
+            Error::new(
+                ErrorKind::Network,
+                format!("The download broke off; nothing was kept: {object}"),
+            )
+            .with_detail(super::super::error::source_chain(&e))
+        })?;
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| Error::local_io("write", &target, &e))?;
+        done += chunk.len() as u64;
+        progress(done, total);
+    }
+    file.flush()
+        .await
+        .map_err(|e| Error::local_io("write", &target, &e))?;
+    file.into_inner()
+        .sync_all()
+        .await
+        .map_err(|e| Error::local_io("write", &target, &e))?;
+    if total != 0 && done != total {
+        return Err(Error::new(
+            ErrorKind::Network,
+            format!("The download ended early; nothing was kept: {object}"),
+        ));
+    }
+    let persisted = if overwrite {
+        temp.persist(&target)
+    } else {
+        temp.persist_noclobber(&target)
+    };
+    persisted.map_err(|e| Error::local_io("write", &target, &e.error))?;
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_never_escape_the_folder() {
+        let name = |k: &str| safe_file_name(&S3Uri::new("b", k));
+        assert_eq!(name("docs/report.pdf").ok().as_deref(), Some("report.pdf"));
+        assert_eq!(name("/etc/passwd").ok().as_deref(), Some("passwd"));
+        assert_eq!(
+            name("a\\..\\..\\evil").ok().as_deref(),
+            Some("a_.._.._evil")
+        );
+        assert_eq!(name("nul\0byte").ok().as_deref(), Some("nul_byte"));
+        assert!(name("docs/..").is_err());
+        assert!(name("docs/.").is_err());
+        assert!(name("docs/").is_err());
+    }
+}

@@ -1,0 +1,21 @@
+use clap::Parser as _;
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("S3SHARE_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = s3share::cli::Cli::parse();
+    let result = if cli.command.is_none() {
+        s3share::gui::run(&cli.global)
+    } else {
+        s3share::cli::run(cli)
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{}", s3share::cli::error_line(&err));
+            std::process::ExitCode::from(u8::try_from(s3share::cli::exit_code(&err)).unwrap_or(1))
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! Uploads by presigned PUT against the embedded store: bytes intact, no silent overwrite,
+//! damaged bodies rejected, and clear errors for files that cannot be sent.
+
+mod support;
+
+use s3share::engine::presign::{PresignInput, presign};
+use s3share::engine::transfer::no_progress;
+use s3share::engine::{
+    ChecksumAlgorithm, ErrorKind, Expiry, S3Uri, UploadRequest, download, upload,
+};
+use support::{TestStore, http, pattern, sha256};
+
+fn req(path: std::path::PathBuf, key: &str, overwrite: bool) -> UploadRequest {
+    UploadRequest {
+        path,
+        object: S3Uri::new("shared", key),
+        overwrite,
+        checksum: ChecksumAlgorithm::Crc32c,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_round_trips_bytes_with_either_checksum() {
+    let store = TestStore::start().await;
+    let conn = store.conn();
+    for (i, checksum) in [ChecksumAlgorithm::Crc32c, ChecksumAlgorithm::Sha256]
+        .into_iter()
+        .enumerate()
+    {
+        let bytes = pattern(3 * 1024 * 1024 + 17, i as u64 + 1);
+        let path = store.scratch().join(format!("big-{i}.bin"));
+        std::fs::write(&path, &bytes).expect("write");
+        let mut r = req(path, &format!("dir/big-{i}.bin"), false);
+        r.checksum = checksum;
+        let seen = std::sync::Mutex::new(Vec::new());
+        let progress = |done: u64, total: u64| seen.lock().expect("lock").push((done, total));
+        let out = upload(&conn, &r, &progress).await.expect("upload");
+        assert_eq!(out.size, bytes.len() as u64);
+        let seen = seen.into_inner().expect("lock");
+        assert_eq!(seen.last(), Some(&(bytes.len() as u64, bytes.len() as u64)));
+        assert!(seen.len() > 2, "progress reported along the way: {seen:?}");
+
+        let dest = store.scratch().join(format!("back-{i}.bin"));
+        download(&conn, &r.object, &dest, false, &no_progress)
+            .await
+            .expect("download");
+        assert_eq!(sha256(&std::fs::read(&dest).expect("read")), sha256(&bytes));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_objects_are_not_silently_overwritten() {
+    let store = TestStore::start().await;
+    let conn = store.conn();
+    let path = store.scratch().join("v1.txt");
+    std::fs::write(&path, b"version 1").expect("write");
+    upload(&conn, &req(path.clone(), "doc.txt", false), &no_progress)
+        .await
+        .expect("first upload");
+
+    std::fs::write(&path, b"version 2").expect("write");
+    let err = upload(&conn, &req(path.clone(), "doc.txt", false), &no_progress)
+        .await
+        .expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::AlreadyExists);
+    assert!(
+        err.message().contains("--overwrite") && err.message().ends_with("s3://shared/doc.txt"),
+        "{err}"
+    );
+    let back = store.scratch().join("back.txt");
+    download(
+        &conn,
+        &S3Uri::new("shared", "doc.txt"),
+        &back,
+        false,
+        &no_progress,
+    )
+    .await
+    .expect("download");
+    assert_eq!(std::fs::read(&back).expect("read"), b"version 1");
+
+    upload(&conn, &req(path, "doc.txt", true), &no_progress)
+        .await
+        .expect("overwrite");
+    download(
+        &conn,
+        &S3Uri::new("shared", "doc.txt"),
+        &back,
+        true,
+        &no_progress,
+    )
+    .await
+    .expect("download");
+    assert_eq!(std::fs::read(&back).expect("read"), b"version 2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn if_none_match_closes_the_race_on_the_server() {
+    // The HEAD check passed earlier, then someone else wrote the key: the signed
+    // If-None-Match: * must make the server refuse the PUT.
+    let store = TestStore::start().await;
+    let conn = store.conn();
+    let creds = conn.signing_credentials().await.expect("creds");
+    let addr = conn.object_address("shared", "race.txt", "us-east-1");
+    let sign = || {
+        presign(
+            &creds,
+            &PresignInput {
+                method: "PUT",
+                scheme: &addr.scheme,
+                authority: &addr.authority,
+                path: &addr.path,
+                query: &[],
+                headers: &[("if-none-match", "*")],
+                region: "us-east-1",
+                expires: Expiry::DEFAULT,
+                now: std::time::SystemTime::now(),
+            },
+        )
+    };
+    let first = sign();
+    let put = |url: String| {
+        http()
+            .put(url)
+            .header("if-none-match", "*")
+            .body("racer")
+            .send()
+    };
+    assert_eq!(put(first.into_url()).await.expect("put").status(), 200);
+    assert_eq!(put(sign().into_url()).await.expect("put").status(), 412);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_body_is_rejected_and_nothing_is_stored() {
+    let store = TestStore::start().await;
+    let conn = store.conn();
+    let creds = conn.signing_credentials().await.expect("creds");
+    let addr = conn.object_address("shared", "damaged.bin", "us-east-1");
+    // The checksum of "hello", but the body says "jello": as if a bit flipped on the way.
+    let crc = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        crc32c::crc32c(b"hello").to_be_bytes(),
+    );
+    let signed = presign(
+        &creds,
+        &PresignInput {
+            method: "PUT",
+            scheme: &addr.scheme,
+            authority: &addr.authority,
+            path: &addr.path,
+            query: &[],
+            headers: &[("x-amz-checksum-crc32c", &crc)],
+            region: "us-east-1",
+            expires: Expiry::DEFAULT,
+            now: std::time::SystemTime::now(),
+        },
+    );
+    let resp = http()
+        .put(signed.url())
+        .header("x-amz-checksum-crc32c", &crc)
+        .body("jello")
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(resp.status(), 400);
+    assert!(resp.text().await.expect("body").contains("BadDigest"));
+    let exists =
+        s3share::engine::browse::object_exists(&conn, &S3Uri::new("shared", "damaged.bin"))
+            .await
+            .expect("head");
+    assert!(!exists, "a rejected upload must leave nothing behind");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_that_cannot_be_sent_fail_clearly() {
+    let store = TestStore::start().await;
+    let conn = store.conn();
+    let missing = upload(
+        &conn,
+        &req(store.scratch().join("nope.pdf"), "x.pdf", false),
+        &no_progress,
+    )
+    .await
+    .expect_err("missing");
+    assert_eq!(missing.kind(), ErrorKind::NotFound);
+    assert!(missing.message().starts_with("No such file"), "{missing}");
+    let folder = upload(&conn, &req(store.scratch(), "x", false), &no_progress)
+        .await
+        .expect_err("folder");
+    assert_eq!(folder.kind(), ErrorKind::InvalidInput);
+    assert!(folder.message().contains("folder"), "{folder}");
+    let device = upload(&conn, &req("/dev/null".into(), "x", false), &no_progress)
+        .await
+        .expect_err("device");
+    assert!(device.message().contains("Not a regular file"), "{device}");
+    let to_prefix = upload(&conn, &req(store.scratch(), "dir/", false), &no_progress)
+        .await
+        .expect_err("prefix");
+    assert_eq!(to_prefix.kind(), ErrorKind::InvalidInput);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_never_leave_partial_files_or_escape_the_folder() {
+    let store = TestStore::start().await;
+    let conn = store.conn();
+    let target = store.scratch().join("into");
+    std::fs::create_dir_all(&target).expect("dir");
+    let err = download(
+        &conn,
+        &S3Uri::new("shared", "missing.bin"),
+        &target,
+        false,
+        &no_progress,
+    )
+    .await
+    .expect_err("missing");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    assert_eq!(
+        std::fs::read_dir(&target).expect("list").count(),
+        0,
+        "nothing written"
+    );
+
+    let path = store.scratch().join("evil.txt");
+    std::fs::write(&path, b"x").expect("write");
+    upload(
+        &conn,
+        &req(path, "a\\..\\..\\evil.txt", false),
+        &no_progress,
+    )
+    .await
+    .expect("upload");
+    let written = download(
+        &conn,
+        &S3Uri::new("shared", "a\\..\\..\\evil.txt"),
+        &target,
+        false,
+        &no_progress,
+    )
+    .await
+    .expect("download");
+    assert_eq!(written.parent(), Some(target.as_path()));
+    let again = download(
+        &conn,
+        &S3Uri::new("shared", "a\\..\\..\\evil.txt"),
+        &target,
+        false,
+        &no_progress,
+    )
+    .await;
+    assert_eq!(again.expect_err("exists").kind(), ErrorKind::AlreadyExists);
+    let entries: Vec<_> = std::fs::read_dir(&target)
+        .expect("list")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(entries.len(), 1, "only the finished file: {entries:?}");
+}

@@ -81,7 +81,8 @@ pub async fn list_level(
         let encoded = page.encoding_type() == Some(&EncodingType::Url);
         let decode = |s: &str| -> String {
             if encoded {
-                percent_encoding::percent_decode_str(s)
+                // S3's url encoding writes a space as `+` (and a real plus as %2B).
+                percent_encoding::percent_decode_str(&s.replace('+', " "))
                     .decode_utf8_lossy()
                     .into_owned()
             } else {
@@ -121,7 +122,16 @@ pub async fn head_object(conn: &Connection, object: &S3Uri) -> Result<ObjectInfo
         .key(&object.key)
         .send()
         .await
-        .map_err(|e| Error::from_sdk(&e, &object.to_string()))?;
+        .map_err(|e| {
+            let err = Error::from_sdk(&e, &object.to_string());
+            // HEAD answers carry no body, so a 404 has no code; the bucket was found already
+            // (its region was asked), so it is the object that is missing.
+            if err.kind() == super::error::ErrorKind::NotFound {
+                Error::new(err.kind(), format!("No such object: {object}"))
+            } else {
+                err
+            }
+        })?;
     Ok(ObjectInfo {
         key: object.key.clone(),
         size: out

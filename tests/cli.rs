@@ -1,0 +1,611 @@
+//! The real `s3share` binary end to end against the embedded store: awkward keys round-trip
+//! through upload, ls, share and download; every bad input ends in one plain line and a
+//! non-zero exit, with nothing written.
+
+mod support;
+
+use support::{TestStore, pattern, sha256, stderr, stdout};
+
+/// Keys that break naive URL handling, and one of 1,000 bytes (segments under 255 bytes).
+fn awkward_keys() -> Vec<String> {
+    let mut keys: Vec<String> = [
+        "with space/file name.txt",
+        "ünïcödé/文件 名.txt",
+        "plus+sign.txt",
+        "percent%20literal%.txt",
+        "hash#tag.txt",
+        "question?mark.txt",
+        "amp&eq=.txt",
+        "tilde~.txt",
+        "double//slash.txt",
+        "emoji 😀🎉.txt",
+        "quote'dq\"semi;comma,.txt",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    let mut long = String::from("long/");
+    while long.len() < 1000 - 201 {
+        long.push_str(&"a".repeat(199));
+        long.push('/');
+    }
+    long.push_str(&"b".repeat(1000 - long.len() - 4));
+    long.push_str(".bin");
+    assert_eq!(long.len(), 1000);
+    keys.push(long);
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awkward_keys_round_trip_through_upload_ls_share_download() {
+    let store = TestStore::start().await;
+    for (i, key) in awkward_keys().into_iter().enumerate() {
+        let bytes = pattern(10_000 + i, i as u64 + 11);
+        let local = store.scratch().join(format!("in-{i}"));
+        std::fs::write(&local, &bytes).expect("write");
+        let uri = format!("s3://shared/{key}");
+
+        let up = store
+            .cli(
+                &[
+                    "upload",
+                    local.to_str().expect("utf-8"),
+                    &uri,
+                    "--share",
+                    "10m",
+                ],
+                &[],
+            )
+            .await;
+        assert!(up.status.success(), "upload {key:?}: {}", stderr(&up));
+        let link = stdout(&up).trim().to_owned();
+        assert!(link.starts_with("http://127.0.0.1:"), "{key:?}");
+
+        let parent = &key[..key.rfind('/').map_or(0, |i| i + 1)];
+        let ls = store
+            .cli(&["ls", &format!("s3://shared/{parent}")], &[])
+            .await;
+        assert!(ls.status.success(), "ls {parent:?}: {}", stderr(&ls));
+        let listed = stdout(&ls);
+        let line = listed
+            .lines()
+            .find(|l| l.ends_with(&format!(" {key}")))
+            .unwrap_or_else(|| panic!("{key:?} not in:\n{listed}"));
+        assert!(
+            line.trim_start().starts_with(&bytes.len().to_string()),
+            "{line}"
+        );
+
+        let shared = store
+            .cli(&["share", &uri, "--expires", "1h", "--verify"], &[])
+            .await;
+        assert!(
+            shared.status.success(),
+            "share {key:?}: {}",
+            stderr(&shared)
+        );
+        for url in [link, stdout(&shared).trim().to_owned()] {
+            let body = reqwest::get(&url)
+                .await
+                .expect("fetch")
+                .bytes()
+                .await
+                .expect("body");
+            assert_eq!(sha256(&body), sha256(&bytes), "link for {key:?}");
+        }
+
+        let out_dir = store.scratch().join(format!("out-{i}"));
+        std::fs::create_dir_all(&out_dir).expect("dir");
+        let down = store
+            .cli(&["download", &uri, out_dir.to_str().expect("utf-8")], &[])
+            .await;
+        assert!(down.status.success(), "download {key:?}: {}", stderr(&down));
+        let name = key.rsplit('/').next().expect("name");
+        assert_eq!(
+            sha256(&std::fs::read(out_dir.join(name)).expect("downloaded")),
+            sha256(&bytes),
+            "{key:?}"
+        );
+    }
+    // Every level lists: the folder level shows PRE lines, and buckets list.
+    let top = store.cli(&["ls", "s3://shared/"], &[]).await;
+    assert!(
+        stdout(&top).lines().any(|l| l.trim() == "PRE with space/"),
+        "{}",
+        stdout(&top)
+    );
+    assert!(
+        stdout(&top).lines().any(|l| l.trim() == "PRE double/"),
+        "{}",
+        stdout(&top)
+    );
+    let buckets = store.cli(&["ls"], &[]).await;
+    assert!(
+        stdout(&buckets).lines().any(|l| l.ends_with(" shared")),
+        "{}",
+        stdout(&buckets)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_prints_only_the_url_and_states_expiry() {
+    let store = TestStore::start().await;
+    let local = store.scratch().join("report.pdf");
+    std::fs::write(&local, b"%PDF").expect("write");
+    let up = store
+        .cli(
+            &[
+                "upload",
+                local.to_str().expect("utf-8"),
+                "s3://shared/docs/",
+            ],
+            &[],
+        )
+        .await;
+    assert!(up.status.success(), "{}", stderr(&up));
+    assert_eq!(stdout(&up), "", "no --share, no URL");
+    let out = store
+        .cli(
+            &[
+                "share",
+                "s3://shared/docs/report.pdf",
+                "--expires",
+                "2h",
+                "--download-name",
+                "Q3 report.pdf",
+                "--verify",
+            ],
+            &[],
+        )
+        .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1);
+    assert!(
+        text.contains("X-Amz-Expires=7200") && text.contains("response-content-disposition="),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("checked: the link works"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("expires in 2 hours"),
+        "{}",
+        stderr(&out)
+    );
+    // Global flags after the command work too.
+    let endpoint = store.store.endpoint_url();
+    let ls = store
+        .cli(
+            &[
+                "ls",
+                "s3://shared/docs/",
+                "--endpoint",
+                &endpoint,
+                "--path-style",
+                "--region",
+                "us-east-1",
+            ],
+            &[],
+        )
+        .await;
+    assert!(
+        ls.status.success() && stdout(&ls).contains(" docs/report.pdf"),
+        "{}",
+        stderr(&ls)
+    );
+}
+
+/// Each bad input: the exit code, a phrase of the one-line message, and that no secret or
+/// link leaks into it.
+async fn expect_failure(
+    store: &TestStore,
+    args: &[&str],
+    extra: &[(&str, &str)],
+    code: i32,
+    phrase: &str,
+) {
+    let out = store.cli(args, extra).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+    assert!(
+        err.contains(phrase),
+        "{args:?}: expected {phrase:?} in {err:?}"
+    );
+    let error_lines: Vec<_> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error_lines.len(), 1, "{args:?}: one error line: {err:?}");
+    assert!(
+        !err.contains("X-Amz-Signature")
+            && !err.contains(store.store.credentials().secret_access_key.expose()),
+        "{err}"
+    );
+    assert_eq!(stdout(&out), "", "{args:?}: nothing on stdout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bad_input_ends_in_one_plain_line() {
+    let store = TestStore::start().await;
+    let scratch = store.scratch();
+    let file = scratch.join("a.txt");
+    std::fs::write(&file, b"a").expect("write");
+    let file = file.to_str().expect("utf-8");
+    let scratch_s = scratch.to_str().expect("utf-8");
+
+    expect_failure(
+        &store,
+        &["share", "shared/a.txt"],
+        &[],
+        2,
+        "Not an S3 address",
+    )
+    .await;
+    expect_failure(
+        &store,
+        &["share", "s3://x/a.txt"],
+        &[],
+        2,
+        "Not a valid bucket name",
+    )
+    .await;
+    expect_failure(
+        &store,
+        &["share", "s3://shared/a.txt", "--expires", "8d"],
+        &[],
+        2,
+        "at most 7 days",
+    )
+    .await;
+    expect_failure(
+        &store,
+        &["share", "s3://shared/a.txt", "--expires", "soon"],
+        &[],
+        2,
+        "Not an expiry",
+    )
+    .await;
+    expect_failure(
+        &store,
+        &["share", "s3://shared/docs/"],
+        &[],
+        2,
+        "not an object",
+    )
+    .await;
+    expect_failure(
+        &store,
+        &["share", "s3://shared/missing.txt"],
+        &[],
+        3,
+        "No such object: s3://shared/missing.txt",
+    )
+    .await;
+    expect_failure(
+        &store,
+        &["share", "s3://nosuchbucket/x"],
+        &[],
+        3,
+        "No such bucket",
+    )
+    .await;
+    expect_failure(
+        &store,
+        &["upload", "/no/such/file.pdf", "s3://shared/"],
+        &[],
+        3,
+        "No such file or folder: /no/such/file.pdf",
+    )
+    .await;
+    expect_failure(
+        &store,
+        &["upload", scratch_s, "s3://shared/"],
+        &[],
+        2,
+        "This is a folder",
+    )
+    .await;
+    expect_failure(
+        &store,
+        &["upload", file, file, "s3://shared/dir"],
+        &[],
+        2,
+        "end the destination with a slash",
+    )
+    .await;
+    expect_failure(
+        &store,
+        &["download", "s3://shared/missing.txt", scratch_s],
+        &[],
+        3,
+        "No such object",
+    )
+    .await;
+
+    // Already there: refused without --overwrite, and the object is unchanged.
+    let ok = store.cli(&["upload", file, "s3://shared/a.txt"], &[]).await;
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    let other = scratch.join("b.txt");
+    std::fs::write(&other, b"bbb").expect("write");
+    expect_failure(
+        &store,
+        &[
+            "upload",
+            other.to_str().expect("utf-8"),
+            "s3://shared/a.txt",
+        ],
+        &[],
+        5,
+        "already exists",
+    )
+    .await;
+    let dest = scratch.join("dl");
+    std::fs::create_dir_all(&dest).expect("dir");
+    let down = store
+        .cli(
+            &[
+                "download",
+                "s3://shared/a.txt",
+                dest.to_str().expect("utf-8"),
+            ],
+            &[],
+        )
+        .await;
+    assert!(down.status.success());
+    assert_eq!(std::fs::read(dest.join("a.txt")).expect("read"), b"a");
+    expect_failure(
+        &store,
+        &[
+            "download",
+            "s3://shared/a.txt",
+            dest.to_str().expect("utf-8"),
+        ],
+        &[],
+        5,
+        "already exists",
+    )
+    .await;
+
+    // Credentials: none at all; a wrong secret; expired temporary ones.
+    let home = store.dir.path().join("home");
+    let no_creds = std::process::Command::new(env!("CARGO_BIN_EXE_s3share"))
+        .args([
+            "ls",
+            "s3://shared/",
+            "--endpoint",
+            &store.store.endpoint_url(),
+        ])
+        .env_clear()
+        .env("HOME", &home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run");
+    assert_eq!(no_creds.status.code(), Some(4), "{}", stderr(&no_creds));
+    assert!(
+        stderr(&no_creds).contains("No AWS credentials found"),
+        "{}",
+        stderr(&no_creds)
+    );
+
+    expect_failure(
+        &store,
+        &["ls", "s3://shared/"],
+        &[("AWS_SECRET_ACCESS_KEY", "wrong-secret")],
+        4,
+        "rejected the signature",
+    )
+    .await;
+
+    let expired_config = scratch.join("aws-config");
+    let past = "2020-01-01T00:00:00Z";
+    let creds_json = format!(
+        r#"{{"Version": 1, "AccessKeyId": "{}", "SecretAccessKey": "{}", "SessionToken": "t", "Expiration": "{past}"}}"#,
+        store.store.credentials().access_key_id,
+        store.store.credentials().secret_access_key.expose()
+    );
+    let script = scratch.join("creds.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\ncat <<'JSON'\n{creds_json}\nJSON\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        &expired_config,
+        format!(
+            "[profile temp]\ncredential_process = sh {}\n",
+            script.display()
+        ),
+    )
+    .expect("write");
+    let cfg = expired_config.to_str().expect("utf-8");
+    let out = store
+        .cli(
+            &["share", "s3://shared/a.txt", "--profile", "temp"],
+            &[
+                ("AWS_CONFIG_FILE", cfg),
+                ("AWS_ACCESS_KEY_ID", ""),
+                ("AWS_SECRET_ACCESS_KEY", ""),
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).to_lowercase().contains("expired"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Network down: nothing listens on this port.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let endpoint = format!("http://127.0.0.1:{closed}");
+    expect_failure(
+        &store,
+        &["share", "s3://shared/a.txt", "--endpoint", &endpoint],
+        &[],
+        1,
+        "Could not reach the server",
+    )
+    .await;
+    // Plain http to another host is refused up front.
+    expect_failure(
+        &store,
+        &["ls", "s3://shared/", "--endpoint", "http://s3.example.com"],
+        &[],
+        2,
+        "--allow-http",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_runs_a_store_and_prints_env_lines() {
+    let store = TestStore::start().await; // only for its temp dir and scratch
+    let data = store.scratch().join("local-data");
+    let home = store.dir.path().join("home-local");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3share"))
+        .args([
+            "local",
+            "--port",
+            "0",
+            "--dir",
+            data.to_str().expect("utf-8"),
+        ])
+        .env_clear()
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(
+        child.stdout.take().expect("stdout"),
+    ));
+    let mut env = Vec::new();
+    while env.len() < 4 {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("env lines in time")
+            .expect("read")
+            .expect("a line");
+        env.push(
+            line.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .expect("KEY=value"),
+        );
+    }
+    let keys: Vec<_> = env.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_REGION"
+        ]
+    );
+    // The credentials are kept 0600 in the config dir.
+    let creds_file = home.join("config/s3share/local-store-credentials.toml");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&creds_file)
+            .expect("creds file")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    // And the printed lines are enough to use it: the "shared" bucket exists.
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_s3share"));
+    cmd.args(["ls"])
+        .env_clear()
+        .env("HOME", &home)
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("run"))
+        .await
+        .expect("join");
+    assert!(
+        stdout(&out).lines().any(|l| l.ends_with(" shared")),
+        "{}",
+        stderr(&out)
+    );
+    child.kill().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_leaves_the_link_pasteable_after_exit() {
+    let have = |p: &str| {
+        std::process::Command::new("which")
+            .arg(p)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !(have("Xvfb") && have("xclip")) {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must install xvfb and xclip for this test"
+        );
+        eprintln!("skipped: Xvfb or xclip missing (install xvfb and xclip)");
+        return;
+    }
+    let store = TestStore::start().await;
+    let display = ":87";
+    let mut xvfb = std::process::Command::new("Xvfb")
+        .args([
+            display,
+            "-screen",
+            "0",
+            "640x480x24",
+            "-nolisten",
+            "tcp",
+            "-noreset",
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("Xvfb");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let local = store.scratch().join("c.txt");
+    std::fs::write(&local, b"clip").expect("write");
+    let up = store
+        .cli(
+            &[
+                "upload",
+                local.to_str().expect("utf-8"),
+                "s3://shared/c.txt",
+            ],
+            &[],
+        )
+        .await;
+    assert!(up.status.success());
+    let out = store
+        .cli(
+            &["share", "s3://shared/c.txt", "--copy"],
+            &[("DISPLAY", display)],
+        )
+        .await;
+    let url = stdout(&out).trim().to_owned();
+    assert!(
+        stderr(&out).contains("copied to the clipboard"),
+        "{}",
+        stderr(&out)
+    );
+    let pasted = std::process::Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .env("DISPLAY", display)
+        .output()
+        .expect("xclip");
+    let _ = xvfb.kill();
+    assert_eq!(String::from_utf8_lossy(&pasted.stdout), url);
+    assert_eq!(
+        reqwest::get(&url)
+            .await
+            .expect("fetch")
+            .text()
+            .await
+            .expect("text"),
+        "clip"
+    );
+}

@@ -37,7 +37,7 @@ pub struct GlobalArgs {
     /// AWS profile from ~/.aws/config (SSO profiles included).
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// S3-compatible endpoint URL (MinIO, Ceph RGW, Garage, R2, ...).
+    /// S3-compatible endpoint URL (MinIO, Ceph RGW, Garage, R2 and others).
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Region to use when the bucket's own cannot be found out.
@@ -68,12 +68,14 @@ impl GlobalArgs {
 pub enum Command {
     /// List buckets, or one level of a bucket (folders as `PRE name/`).
     Ls {
-        /// s3://BUCKET[/PREFIX]; without it, the buckets.
+        /// The bucket and prefix to list; without it, the buckets.
+        #[arg(value_name = "s3://BUCKET[/PREFIX]")]
         uri: Option<String>,
     },
     /// Print a time-limited download link (presigned GET) for an object.
     Share {
-        /// s3://BUCKET/KEY
+        /// The object to share.
+        #[arg(value_name = "s3://BUCKET/KEY")]
         uri: String,
         /// How long the link lives: 90s, 15m, 2h, 1d, 7d, 1h30m (1 s to 7 days).
         #[arg(long, default_value = "15m")]
@@ -90,7 +92,7 @@ pub enum Command {
     },
     /// Upload files by presigned PUT; with --share, print a link for each.
     Upload {
-        /// Files, then the destination s3://BUCKET/PREFIX/ (or s3://BUCKET/KEY for one file).
+        /// Files, then the destination: a prefix ending in a slash, or a full key for one file.
         #[arg(required = true, num_args = 2.., value_name = "PATH... S3URI")]
         args: Vec<String>,
         /// Print a download link for each uploaded file, living this long.
@@ -105,7 +107,8 @@ pub enum Command {
     },
     /// Download an object to a file or into a folder.
     Download {
-        /// s3://BUCKET/KEY
+        /// The object to download.
+        #[arg(value_name = "s3://BUCKET/KEY")]
         uri: String,
         /// A file path, or a folder to download into.
         path: PathBuf,
@@ -215,7 +218,7 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
             let object: S3Uri = uri.parse()?;
             object.require_object()?;
             let conn = connect(&global).await?;
-            let bar = progress_bar(&object.file_name().to_owned());
+            let bar = progress_bar(object.file_name());
             let on_progress = |done: u64, total: u64| {
                 bar.set_length(total);
                 bar.set_position(done);
@@ -284,8 +287,7 @@ async fn upload_files(
     let into_prefix = dest.key.is_empty() || dest.key.ends_with('/');
     if paths.len() > 1 && !into_prefix {
         return Err(Error::invalid(format!(
-            "Several files go into a folder: end the destination with a slash, like {}/",
-            dest
+            "Several files go into a folder: end the destination with a slash, like {dest}/"
         ))
         .into());
     }

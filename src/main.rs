@@ -1,6 +1,7 @@
 use clap::Parser as _;
 
 fn main() -> std::process::ExitCode {
+    s3share::engine::expiry::init_local_offset();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("S3SHARE_LOG"))
         .with_writer(std::io::stderr)

@@ -321,6 +321,15 @@ async fn every_bad_input_ends_in_one_plain_line() {
         "No such object",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_objects_and_files_are_not_replaced() {
+    let store = TestStore::start().await;
+    let scratch = store.scratch();
+    let file = scratch.join("a.txt");
+    std::fs::write(&file, b"a").expect("write");
+    let file = file.to_str().expect("utf-8");
 
     // Already there: refused without --overwrite, and the object is unchanged.
     let ok = store.cli(&["upload", file, "s3://shared/a.txt"], &[]).await;
@@ -365,6 +374,21 @@ async fn every_bad_input_ends_in_one_plain_line() {
         "already exists",
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credential_and_network_failures_end_in_one_plain_line() {
+    let store = TestStore::start().await;
+    let scratch = store.scratch();
+    let file = scratch.join("a.txt");
+    std::fs::write(&file, b"a").expect("write");
+    let up = store
+        .cli(
+            &["upload", file.to_str().expect("utf-8"), "s3://shared/a.txt"],
+            &[],
+        )
+        .await;
+    assert!(up.status.success(), "{}", stderr(&up));
 
     // Credentials: none at all; a wrong secret; expired temporary ones.
     let home = store.dir.path().join("home");
@@ -598,6 +622,7 @@ async fn copy_leaves_the_link_pasteable_after_exit() {
         .output()
         .expect("xclip");
     let _ = xvfb.kill();
+    let _ = xvfb.wait();
     assert_eq!(String::from_utf8_lossy(&pasted.stdout), url);
     assert_eq!(
         reqwest::get(&url)

@@ -162,14 +162,19 @@ async fn temporary_credentials_cut_the_link_short_and_say_so() {
     assert_eq!(link.requested, "1h".parse::<Expiry>().expect("1h"));
     let warning = link.cut_short_warning().expect("a warning");
     assert!(
-        warning.contains("in 1 hour") && warning.contains("in 9 minutes"),
+        warning.contains("asked to last 1 hour (until ")
+            && warning.contains("stops working in 10 minutes (at "),
         "{warning}"
     );
     assert_eq!(
         query_param(link.url(), "X-Amz-Security-Token").as_deref(),
         Some("session-token-from-sts")
     );
-    assert!(link.describe().contains("9 minutes"), "{}", link.describe());
+    assert!(
+        link.describe().contains("in 10 minutes"),
+        "{}",
+        link.describe()
+    );
     assert_eq!(
         http().get(link.url()).send().await.expect("fetch").status(),
         200

@@ -331,22 +331,21 @@ impl Connection {
                     .raw_response()
                     .and_then(|r| r.headers().get("x-amz-bucket-region"))
                     .map(str::to_owned);
-                match header {
-                    Some(r) => r,
-                    None => {
-                        let e = Error::from_sdk(&err, &target);
-                        match e.kind() {
-                            // A least-privilege signer may read objects without being allowed
-                            // to see the bucket: sign for the configured region and go on.
-                            ErrorKind::AccessDenied => self.default_region.clone(),
-                            ErrorKind::NotFound => {
-                                return Err(Error::new(
-                                    ErrorKind::NotFound,
-                                    format!("No such bucket: {target}"),
-                                ));
-                            }
-                            _ => return Err(e),
+                if let Some(r) = header {
+                    r
+                } else {
+                    let e = Error::from_sdk(&err, &target);
+                    match e.kind() {
+                        // A least-privilege signer may read objects without being allowed
+                        // to see the bucket: sign for the configured region and go on.
+                        ErrorKind::AccessDenied => self.default_region.clone(),
+                        ErrorKind::NotFound => {
+                            return Err(Error::new(
+                                ErrorKind::NotFound,
+                                format!("No such bucket: {target}"),
+                            ));
                         }
+                        _ => return Err(e),
                     }
                 }
             }
@@ -366,33 +365,30 @@ impl Connection {
 
     /// Where `bucket/key` lives, for a presigned URL signed for `region`.
     pub fn object_address(&self, bucket: &str, key: &str, region: &str) -> ObjectAddress {
-        let (scheme, host, port_suffix, base) = match &self.endpoint {
-            Some(ep) => {
-                let port = ep
-                    .authority
-                    .strip_prefix(ep.host.as_str())
-                    .unwrap_or("")
-                    .to_owned();
-                (
-                    ep.scheme.clone(),
-                    ep.host.clone(),
-                    port,
-                    ep.base_path.clone(),
-                )
-            }
-            None => {
-                let suffix = if region.starts_with("cn-") {
-                    "amazonaws.com.cn"
-                } else {
-                    "amazonaws.com"
-                };
-                (
-                    "https".to_owned(),
-                    format!("s3.{region}.{suffix}"),
-                    String::new(),
-                    String::new(),
-                )
-            }
+        let (scheme, host, port_suffix, base) = if let Some(ep) = &self.endpoint {
+            let port = ep
+                .authority
+                .strip_prefix(ep.host.as_str())
+                .unwrap_or("")
+                .to_owned();
+            (
+                ep.scheme.clone(),
+                ep.host.clone(),
+                port,
+                ep.base_path.clone(),
+            )
+        } else {
+            let suffix = if region.starts_with("cn-") {
+                "amazonaws.com.cn"
+            } else {
+                "amazonaws.com"
+            };
+            (
+                "https".to_owned(),
+                format!("s3.{region}.{suffix}"),
+                String::new(),
+                String::new(),
+            )
         };
         let path_style = self.path_style || !virtual_hostable(bucket) || !base.is_empty();
         if path_style {

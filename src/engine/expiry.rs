@@ -1,6 +1,7 @@
 //! How long a link lives: parsing ("15m", "1h30m", "7d"), presets, bounds, and human wording.
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -128,7 +129,7 @@ pub fn format_compact(d: Duration) -> String {
     let mut out = String::new();
     for (unit, len) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
         if s >= len {
-            out.push_str(&format!("{}{unit}", s / len));
+            let _ = write!(out, "{}{unit}", s / len);
             s %= len;
         }
     }
@@ -163,22 +164,43 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// The local time zone offset, read once at start-up: the `time` crate cannot read it safely
+/// once other threads run, so `main` calls [`init_local_offset`] first thing.
+static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
+
+/// Read the local UTC offset while the process is still single-threaded. Times then show in
+/// local time; without it they show in UTC, marked so.
+pub fn init_local_offset() {
+    if let Ok(off) = time::UtcOffset::current_local_offset() {
+        let _ = LOCAL_OFFSET.set(off);
+    }
+}
+
 /// "in 15 minutes, at 14:05" or, further than a day away, "in 7 days, at Tue 1 Dec 14:05".
 pub fn describe_deadline(now: OffsetDateTime, deadline: OffsetDateTime) -> String {
     let left = (deadline - now).max(time::Duration::ZERO);
     let left = Duration::from_secs(left.whole_seconds().unsigned_abs());
     format!(
         "in {}, at {}",
-        format_duration(left),
+        format_duration(round_for_people(left)),
         format_clock(now, deadline)
     )
 }
 
+/// Past two minutes, seconds are noise: "10 minutes", not "9 minutes 59 seconds".
+pub fn round_for_people(d: Duration) -> Duration {
+    if d.as_secs() >= 120 {
+        Duration::from_secs((d.as_secs() + 30) / 60 * 60)
+    } else {
+        d
+    }
+}
+
 /// The deadline as a person reads a clock, in local time where it is known (else UTC, marked).
 pub fn format_clock(now: OffsetDateTime, at: OffsetDateTime) -> String {
-    let (at, zone) = match time::UtcOffset::current_local_offset() {
-        Ok(off) => (at.to_offset(off), ""),
-        Err(_) => (at.to_offset(time::UtcOffset::UTC), " UTC"),
+    let (at, zone) = match LOCAL_OFFSET.get() {
+        Some(off) => (at.to_offset(*off), ""),
+        None => (at.to_offset(time::UtcOffset::UTC), " UTC"),
     };
     let same_day = (at - now).whole_hours() < 20;
     let fmt = if same_day {
@@ -204,7 +226,7 @@ mod tests {
     use super::*;
 
     fn secs(s: &str) -> u64 {
-        s.parse::<Expiry>().map(Expiry::as_secs).unwrap_or(0)
+        s.parse::<Expiry>().map_or(0, Expiry::as_secs)
     }
 
     #[test]

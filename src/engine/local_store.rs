@@ -501,6 +501,8 @@ fn url_encode_key(s: &str) -> String {
     super::presign::uri_encode(s, false).replace("%20", "+")
 }
 
+// One S3 operation per method; splitting the longer ones would hide the protocol's flow.
+#[allow(clippy::too_many_lines)]
 #[async_trait::async_trait]
 impl S3 for Backend {
     async fn list_buckets(

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::browse::{ObjectInfo, head_object};
 use super::connection::Connection;
 use super::error::{Error, ErrorKind, Result};
-use super::expiry::{Expiry, describe_deadline};
+use super::expiry::{Expiry, describe_deadline, format_clock, format_duration, round_for_people};
 use super::location::S3Uri;
 use super::presign::{PresignInput, PresignedRequest, presign};
 
@@ -64,10 +64,16 @@ impl ShareLink {
             return None;
         }
         let now = OffsetDateTime::from(self.signed_at);
-        let asked = describe_deadline(now, now + self.requested.duration());
-        let real = describe_deadline(now, OffsetDateTime::from(self.expires_at));
+        let asked_end = now + self.requested.duration();
+        let real_end = OffsetDateTime::from(self.expires_at);
+        let real_left =
+            std::time::Duration::from_secs((real_end - now).whole_seconds().max(0).unsigned_abs());
         Some(format!(
-            "warning: the link was asked to live until {asked}, but it stops working {real}, when the signing credentials expire (temporary credentials: SSO, assumed role or session token). Sign with long-term credentials for a longer link."
+            "warning: the link was asked to last {} (until {}), but it stops working in {} (at {}), when the signing credentials expire (temporary credentials: SSO, an assumed role or a session token). Sign with long-term credentials for a longer link.",
+            format_duration(self.requested.duration()),
+            format_clock(now, asked_end),
+            format_duration(round_for_people(real_left)),
+            format_clock(now, real_end),
         ))
     }
 }
@@ -227,8 +233,8 @@ pub fn content_disposition(name: &str) -> Result<String> {
     ))
 }
 
-/// RFC 5987 attr-char: ALPHA / DIGIT / "!" / "#" / "$" / "&" / "+" / "-" / "." / "^" / "_" /
-/// "`" / "|" / "~"; everything else is percent-encoded.
+/// RFC 5987 attr-char (letters, digits and ``! # $ & + - . ^ _ ` | ~``) stays; everything else
+/// is percent-encoded.
 const RFC5987_ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'!')
     .remove(b'#')

@@ -39,6 +39,11 @@ fn main() {
         }
         best = best.min(start.elapsed());
     }
+    if cfg!(debug_assertions) {
+        println!(
+            "(debug build, as under `cargo test`: not a measurement; use `cargo bench --bench presign`)"
+        );
+    }
     println!(
         "presign: 10000 GET links in {:.1} ms (best of 5 rounds; {:.2} us per link; {} bytes of URLs)",
         best.as_secs_f64() * 1000.0,

@@ -48,6 +48,24 @@ async fn upload_round_trips_bytes_with_either_checksum() {
     }
 }
 
+/// The object's bytes, downloaded to a fresh file.
+async fn read_back(store: &TestStore, key: &str) -> Vec<u8> {
+    let dest = tempfile::tempdir_in(store.scratch())
+        .expect("dir")
+        .keep()
+        .join("back");
+    download(
+        &store.conn(),
+        &S3Uri::new("shared", key),
+        &dest,
+        false,
+        &no_progress,
+    )
+    .await
+    .expect("download");
+    std::fs::read(&dest).expect("read")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn existing_objects_are_not_silently_overwritten() {
     let store = TestStore::start().await;
@@ -67,31 +85,12 @@ async fn existing_objects_are_not_silently_overwritten() {
         err.message().contains("--overwrite") && err.message().ends_with("s3://shared/doc.txt"),
         "{err}"
     );
-    let back = store.scratch().join("back.txt");
-    download(
-        &conn,
-        &S3Uri::new("shared", "doc.txt"),
-        &back,
-        false,
-        &no_progress,
-    )
-    .await
-    .expect("download");
-    assert_eq!(std::fs::read(&back).expect("read"), b"version 1");
+    assert_eq!(read_back(&store, "doc.txt").await, b"version 1");
 
     upload(&conn, &req(path, "doc.txt", true), &no_progress)
         .await
         .expect("overwrite");
-    download(
-        &conn,
-        &S3Uri::new("shared", "doc.txt"),
-        &back,
-        true,
-        &no_progress,
-    )
-    .await
-    .expect("download");
-    assert_eq!(std::fs::read(&back).expect("read"), b"version 2");
+    assert_eq!(read_back(&store, "doc.txt").await, b"version 2");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,4 +254,25 @@ async fn downloads_never_leave_partial_files_or_escape_the_folder() {
         .map(|e| e.file_name())
         .collect();
     assert_eq!(entries.len(), 1, "only the finished file: {entries:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_over_five_gib_get_a_clear_error_before_any_transfer() {
+    let store = TestStore::start().await;
+    let path = store.scratch().join("huge.bin");
+    // Sparse: 5 GiB + 1 byte of size, no disk used.
+    std::fs::File::create(&path)
+        .expect("create")
+        .set_len(5 * 1024 * 1024 * 1024 + 1)
+        .expect("size");
+    let err = upload(&store.conn(), &req(path, "huge.bin", false), &no_progress)
+        .await
+        .expect_err("too large");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.message().contains("larger than 5 GiB"), "{err}");
+    let exists =
+        s3share::engine::browse::object_exists(&store.conn(), &S3Uri::new("shared", "huge.bin"))
+            .await
+            .expect("head");
+    assert!(!exists);
 }

@@ -148,16 +148,9 @@ pub async fn verify(conn: &Connection, link: &ShareLink, object: &S3Uri) -> Resu
     if matches!(status, 200 | 206 | 416) {
         return Ok(());
     }
-    let body = resp.text().await.unwrap_or_default();
-    let (code, message) = parse_s3_error(&body);
-    let err = Error::from_s3(
-        code.as_deref(),
-        Some(status),
-        message.as_deref(),
-        &object.to_string(),
-    );
+    let err = response_error(resp, object).await;
     let words = match err.kind() {
-        ErrorKind::AccessDenied if message.as_deref().is_some_and(|m| m.contains("expired")) => {
+        ErrorKind::AccessDenied if err.detail().is_some_and(|d| d.contains("expired")) => {
             format!("The link does not work: it has already expired: {object}")
         }
         ErrorKind::AccessDenied => {
@@ -179,6 +172,20 @@ pub(crate) fn network_error(e: reqwest::Error, target: &S3Uri) -> Error {
         format!("Could not reach the server (is the network up and the endpoint right?): {target}"),
     )
     .with_detail(text)
+}
+
+/// The error a failed presigned request's response stands for (S3's XML `<Code>`/`<Message>`
+/// and the status), naming `object`.
+pub(crate) async fn response_error(resp: reqwest::Response, object: &S3Uri) -> Error {
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap_or_default();
+    let (code, message) = parse_s3_error(&body);
+    Error::from_s3(
+        code.as_deref(),
+        Some(status),
+        message.as_deref(),
+        &object.to_string(),
+    )
 }
 
 /// `<Code>` and `<Message>` of an S3 XML error body.

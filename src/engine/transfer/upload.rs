@@ -17,7 +17,7 @@ use crate::engine::error::{Error, ErrorKind, Result};
 use crate::engine::expiry::Expiry;
 use crate::engine::location::S3Uri;
 use crate::engine::presign::{PresignInput, presign};
-use crate::engine::share::{network_error, parse_s3_error};
+use crate::engine::share::{network_error, response_error};
 
 /// The largest object a single PUT may create (S3's limit).
 pub const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
@@ -257,19 +257,11 @@ async fn put_file(
         }
     };
     let resp = resp.map_err(|e| network_error(e, object))?;
-    let status = resp.status().as_u16();
-    if (200..300).contains(&status) {
+    if resp.status().is_success() {
         progress(size, size);
         return Ok(());
     }
-    let body = resp.text().await.unwrap_or_default();
-    let (code, message) = parse_s3_error(&body);
-    let err = Error::from_s3(
-        code.as_deref(),
-        Some(status),
-        message.as_deref(),
-        &object.to_string(),
-    );
+    let err = response_error(resp, object).await;
     Err(if err.kind() == ErrorKind::Integrity {
         Error::new(
             ErrorKind::Integrity,

@@ -606,7 +606,7 @@ async fn copy_leaves_the_link_pasteable_after_exit() {
     assert!(up.status.success());
     let out = store
         .cli(
-            &["share", "s3://shared/c.txt", "--copy"],
+            &["share", "s3://shared/c.txt", "--copy", "--expires", "20s"],
             &[("DISPLAY", display)],
         )
         .await;
@@ -621,6 +621,7 @@ async fn copy_leaves_the_link_pasteable_after_exit() {
         .env("DISPLAY", display)
         .output()
         .expect("xclip");
+    // The keeper exits by itself when the 20 s link expires: no process outlives the test long.
     let _ = xvfb.kill();
     let _ = xvfb.wait();
     assert_eq!(String::from_utf8_lossy(&pasted.stdout), url);

@@ -209,7 +209,28 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// The signing key depends only on the secret, the day and the region: derive it once per
+/// thread for the current triple instead of four HMACs per link.
 fn signing_key(secret: &str, date: &str, region: &str) -> [u8; 32] {
+    type Cached = Option<(Secret, String, String, [u8; 32])>;
+    thread_local! {
+        static LAST_KEY: std::cell::RefCell<Cached> = const { std::cell::RefCell::new(None) };
+    }
+    LAST_KEY.with_borrow_mut(|cached| {
+        if let Some((s, d, r, key)) = cached.as_ref()
+            && s.expose() == secret
+            && d == date
+            && r == region
+        {
+            return *key;
+        }
+        let key = derive_signing_key(secret, date, region);
+        *cached = Some((Secret::new(secret), date.to_owned(), region.to_owned(), key));
+        key
+    })
+}
+
+fn derive_signing_key(secret: &str, date: &str, region: &str) -> [u8; 32] {
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k_region = hmac(&k_date, region.as_bytes());
     let k_service = hmac(&k_region, b"s3");

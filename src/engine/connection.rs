@@ -213,7 +213,6 @@ impl Connection {
         let credentials = credentials.or_else(|| sdk_config.credentials_provider());
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(15))
-            .https_only(false)
             .build()
             .map_err(|e| {
                 Error::new(ErrorKind::Network, "Could not set up the HTTP client")

@@ -141,7 +141,8 @@ pub async fn upload(
     progress: Progress<'_>,
 ) -> Result<UploadOutcome> {
     let key = req.object.require_object()?;
-    let (_, size) = open_for_upload(&req.path).await?;
+    // Opened once: the same handle is sent, so the file checked is the file uploaded.
+    let (file, size) = open_for_upload(&req.path).await?;
     if size > MAX_SINGLE_PUT {
         return Err(Error::invalid(format!(
             "This file is larger than 5 GiB, the most one upload can carry; multipart upload is not supported yet: {}",
@@ -204,7 +205,7 @@ pub async fn upload(
         conn,
         signed.url(),
         &signed.headers,
-        &req.path,
+        file,
         size,
         progress,
         &req.object,
@@ -221,12 +222,11 @@ async fn put_file(
     conn: &Connection,
     url: &str,
     headers: &[(String, String)],
-    path: &Path,
+    file: tokio::fs::File,
     size: u64,
     progress: Progress<'_>,
     object: &S3Uri,
 ) -> Result<()> {
-    let (file, _) = open_for_upload(path).await?;
     let mut sent = 0u64;
     progress(0, size);
     // The body is read lazily by the HTTP client; progress is reported as chunks leave.

@@ -52,7 +52,7 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
-    fn settings(&self) -> ConnectionSettings {
+    pub fn settings(&self) -> ConnectionSettings {
         ConnectionSettings {
             name: None,
             profile: self.profile.clone(),

@@ -63,21 +63,55 @@ pub async fn list_level(
     prefix: &str,
     mut on_page: impl FnMut(Vec<Entry>) -> ControlFlow<()>,
 ) -> Result<usize> {
-    let target = S3Uri::new(bucket, prefix).to_string();
-    let (client, _) = conn.client_for_bucket(bucket).await?;
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .delimiter("/")
-        // Keys may hold characters XML cannot carry; ask for URL encoding and decode only when
-        // the server says it applied it (some stores ignore the request).
-        .encoding_type(EncodingType::Url)
-        .into_paginator()
-        .send();
+    let mut pager = LevelPager::new(conn, bucket, prefix).await?;
     let mut count = 0;
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| Error::from_sdk(&e, &target))?;
+    while let Some((entries, _more)) = pager.next_page().await? {
+        count += entries.len();
+        if on_page(entries).is_break() {
+            break;
+        }
+    }
+    Ok(count)
+}
+
+/// One listing level, a page at a time, fetched only when asked (the browser asks as the user
+/// scrolls).
+pub struct LevelPager {
+    pages: aws_smithy_async::future::pagination_stream::PaginationStream<
+        std::result::Result<
+            aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output,
+            aws_sdk_s3::error::SdkError<
+                aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error,
+                aws_smithy_runtime_api::http::Response,
+            >,
+        >,
+    >,
+    target: String,
+}
+
+impl LevelPager {
+    pub async fn new(conn: &Connection, bucket: &str, prefix: &str) -> Result<Self> {
+        let target = S3Uri::new(bucket, prefix).to_string();
+        let (client, _) = conn.client_for_bucket(bucket).await?;
+        let pages = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .delimiter("/")
+            // Keys may hold characters XML cannot carry; ask for URL encoding and decode only
+            // when the server says it applied it (some stores ignore the request).
+            .encoding_type(EncodingType::Url)
+            .into_paginator()
+            .send();
+        Ok(Self { pages, target })
+    }
+
+    /// The next page's entries and whether more pages follow; `None` after the last.
+    pub async fn next_page(&mut self) -> Result<Option<(Vec<Entry>, bool)>> {
+        let Some(page) = self.pages.next().await else {
+            return Ok(None);
+        };
+        let page = page.map_err(|e| Error::from_sdk(&e, &self.target))?;
         let encoded = page.encoding_type() == Some(&EncodingType::Url);
         let decode = |s: &str| -> String {
             if encoded {
@@ -105,12 +139,9 @@ pub async fn list_level(
                 etag: o.e_tag().map(str::to_owned),
             }));
         }
-        count += entries.len();
-        if on_page(entries).is_break() {
-            break;
-        }
+        let more = page.is_truncated() == Some(true) && page.next_continuation_token().is_some();
+        Ok(Some((entries, more)))
     }
-    Ok(count)
 }
 
 /// HEAD an object: does it exist, how big, what type.
@@ -157,4 +188,46 @@ pub async fn object_exists(conn: &Connection, object: &S3Uri) -> Result<bool> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// Delete one object. Deleting a key that is not there is not an error (S3 semantics).
+pub async fn delete_object(conn: &Connection, object: &S3Uri) -> Result<()> {
+    object.require_object()?;
+    let (client, _) = conn.client_for_bucket(&object.bucket).await?;
+    client
+        .delete_object()
+        .bucket(&object.bucket)
+        .key(&object.key)
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(&e, &object.to_string()))?;
+    Ok(())
+}
+
+/// Make an empty "folder" under `parent` (a prefix ending in `/`, or empty): an empty object
+/// whose key ends in `/`, as the S3 console does. Returns the new prefix.
+pub async fn create_folder(
+    conn: &Connection,
+    bucket: &str,
+    parent: &str,
+    name: &str,
+) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(Error::invalid(format!(
+            "Not a folder name: {name:?}. Use a name without \"/\""
+        )));
+    }
+    let prefix = format!("{parent}{name}/");
+    let target = S3Uri::new(bucket, prefix.clone());
+    let (client, _) = conn.client_for_bucket(bucket).await?;
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(&prefix)
+        .content_length(0)
+        .send()
+        .await
+        .map_err(|e| Error::from_sdk(&e, &target.to_string()))?;
+    Ok(prefix)
 }

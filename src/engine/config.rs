@@ -37,13 +37,52 @@ impl Paths {
 }
 
 /// Saved settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
     /// Saved connections (custom endpoints, chosen profiles).
     pub connections: Vec<ConnectionSettings>,
     /// The expiry new links get, as typed (`15m`).
     pub default_expiry: Option<String>,
+    /// The desktop app's own settings.
+    pub app: AppSettings,
+}
+
+/// How the desktop app looks and what it remembers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppSettings {
+    /// Copy a link for every upload dropped on the window.
+    pub share_on_drop: bool,
+    pub theme: Theme,
+    /// The window's inner size in points, as it was when the app closed.
+    pub window_size: Option<[f32; 2]>,
+    /// The connection used last, by its label.
+    pub last_connection: Option<String>,
+    /// The bucket and prefix shown last (`s3://bucket/prefix/`).
+    pub last_location: Option<String>,
+}
+
+impl Default for AppSettings {
+    fn default() -> Self {
+        Self {
+            share_on_drop: true,
+            theme: Theme::System,
+            window_size: None,
+            last_connection: None,
+            last_location: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// Follow the desktop's light or dark setting.
+    #[default]
+    System,
+    Light,
+    Dark,
 }
 
 impl Config {
@@ -117,6 +156,13 @@ mod tests {
                 ..ConnectionSettings::default()
             }],
             default_expiry: Some("15m".into()),
+            app: AppSettings {
+                share_on_drop: false,
+                theme: Theme::Dark,
+                window_size: Some([900.0, 600.0]),
+                last_connection: Some("minio".into()),
+                last_location: Some("s3://b/p/".into()),
+            },
         };
         cfg.save(&path).expect("save");
         assert_eq!(Config::load(&path).expect("load"), cfg);

@@ -213,6 +213,51 @@ pub fn format_clock(now: OffsetDateTime, at: OffsetDateTime) -> String {
     format!("{}{zone}", at.format(&fmt).unwrap_or_default())
 }
 
+/// "15 min", "1 h 30 min", "1 day", "45 s": short words for toasts.
+pub fn format_compact_words(d: Duration) -> String {
+    let s = d.as_secs();
+    let (days, hours, mins, secs) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} {}", if days == 1 { "day" } else { "days" }));
+    }
+    if hours > 0 {
+        parts.push(format!("{hours} h"));
+    }
+    if mins > 0 && days == 0 {
+        parts.push(format!("{mins} min"));
+    }
+    if secs > 0 && s < 120 {
+        parts.push(format!("{secs} s"));
+    }
+    if parts.is_empty() {
+        parts.push("0 s".into());
+    }
+    parts.join(" ")
+}
+
+/// `at` in local time where it is known, else UTC.
+pub fn to_local(at: OffsetDateTime) -> OffsetDateTime {
+    at.to_offset(LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC))
+}
+
+/// "Tue 14:05", or "Tue 1 Dec 14:05" six days or more away: the deadline with its weekday, in
+/// local time where it is known (else UTC, marked).
+pub fn format_weekday_clock(now: OffsetDateTime, at: OffsetDateTime) -> String {
+    let (at, zone) = match LOCAL_OFFSET.get() {
+        Some(off) => (at.to_offset(*off), ""),
+        None => (at.to_offset(time::UtcOffset::UTC), " UTC"),
+    };
+    let fmt = if (at - now).whole_days() < 6 {
+        time::macros::format_description!("[weekday repr:short] [hour]:[minute]")
+    } else {
+        time::macros::format_description!(
+            "[weekday repr:short] [day padding:none] [month repr:short] [hour]:[minute]"
+        )
+    };
+    format!("{}{zone}", at.format(&fmt).unwrap_or_default())
+}
+
 /// ISO-8601 / RFC 3339 in UTC, to the second: `2026-11-23T14:05:00Z`.
 pub fn format_iso(at: OffsetDateTime) -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");

@@ -1,5 +1,6 @@
 //! The engine: everything that knows S3, and nothing of egui.
 
+pub mod aws_files;
 pub mod browse;
 pub mod config;
 pub mod connection;

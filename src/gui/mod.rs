@@ -1,39 +1,112 @@
-//! The desktop app. For now a window that names the connection and points at the CLI; the
-//! browser, drag-in sharing and share dialog are built on the same engine next.
+//! The desktop app: a browser over the engine, drag in to share, the share dialog.
+//!
+//! `backend` is the only road to the engine (commands in, events out); `state` is what the UI
+//! shows; `widgets` draw it and return what the user asked; `app` ties them together.
+
+pub mod app;
+pub mod backend;
+pub mod state;
+pub mod widgets;
 
 use crate::cli::GlobalArgs;
+use crate::engine::aws_files::AwsFiles;
+use crate::engine::config::{Config, Paths};
+use crate::engine::local_store::{LocalCredentials, LocalStoreOptions};
+use app::App;
+use backend::{Backend, BackendOptions, ConnectTarget};
+
+/// The port the local store prefers (the same as `s3share local`); any free port if taken.
+const LOCAL_PORT: u16 = 9000;
+
+/// The window icon (the PNG in `assets/`).
+const ICON_PNG: &[u8] = include_bytes!("../../assets/icon-64.png");
 
 /// Open the window and run until it is closed.
 pub fn run(global: &GlobalArgs) -> anyhow::Result<()> {
-    let label = global
-        .endpoint
-        .clone()
-        .or_else(|| global.profile.as_ref().map(|p| format!("profile {p}")))
-        .unwrap_or_else(|| "AWS (default credentials)".into());
-    let title = format!("s3share — {label}");
+    let paths = Paths::for_user()?;
+    let config = match Config::load(&paths.config_file()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("settings not loaded, starting with defaults: {e}");
+            Config::default()
+        }
+    };
+    let aws_files = AwsFiles::for_user();
+    let env_credentials = std::env::var("AWS_ACCESS_KEY_ID").is_ok_and(|v| !v.is_empty());
+    let start = start_target(global, &config, aws_files.as_ref(), env_credentials);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("s3share-work")
+        .enable_all()
+        .build()?;
+    let local_store = LocalStoreOptions {
+        data_dir: paths.data_dir.join("local-store"),
+        port: LOCAL_PORT,
+        credentials: LocalCredentials::load_or_create(&paths.config_dir)?,
+        region: "us-east-1".to_owned(),
+    };
+    let backend = Backend::new(BackendOptions {
+        runtime: runtime.handle().clone(),
+        config_path: paths.config_file(),
+        local_store,
+        aws_files,
+    });
+    let size = config.app.window_size.unwrap_or([1000.0, 640.0]);
+    let app = App::new(backend, config, start, env_credentials);
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(app.title())
+        .with_app_id("s3share")
+        .with_inner_size(size)
+        .with_min_inner_size([640.0, 400.0]);
+    match eframe::icon_data::from_png_bytes(ICON_PNG) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => tracing::warn!("window icon not loaded: {e}"),
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title(title)
-            .with_inner_size([640.0, 360.0]),
+        viewport,
         ..Default::default()
     };
-    eframe::run_native(
-        "s3share",
-        options,
-        Box::new(|_cc| Ok(Box::new(Placeholder))),
-    )
-    .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+    let result = eframe::run_native("s3share", options, Box::new(|_cc| Ok(Box::new(app))))
+        .map_err(|e| anyhow::anyhow!("could not open the window: {e}"));
+    // Let the last settings write finish, then stop the store and the transfers.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
 }
 
-struct Placeholder;
-
-impl eframe::App for Placeholder {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui.heading("s3share");
-            ui.label("The desktop app is being built. Meanwhile the command line does it all:");
-            ui.monospace("s3share share s3://bucket/key --expires 15m");
-            ui.monospace("s3share --help");
-        });
+/// What to connect to first: what the command line says; else the connection used last; else
+/// AWS when any credentials or profile are configured; else the local store.
+pub fn start_target(
+    global: &GlobalArgs,
+    config: &Config,
+    aws_files: Option<&AwsFiles>,
+    env_credentials: bool,
+) -> ConnectTarget {
+    if global.endpoint.is_some() || global.profile.is_some() {
+        return ConnectTarget::Settings(global.settings());
+    }
+    if let Some(last) = config.app.last_connection.as_deref() {
+        if last == "Local store" {
+            return ConnectTarget::Local;
+        }
+        if let Some(saved) = config.connections.iter().find(|c| c.label() == last) {
+            return ConnectTarget::Settings(saved.clone());
+        }
+        if let Some(profile) = last.strip_prefix("profile ") {
+            return ConnectTarget::Settings(crate::engine::ConnectionSettings {
+                profile: Some(profile.to_owned()),
+                ..Default::default()
+            });
+        }
+    }
+    let env = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty());
+    let configured = env_credentials
+        || env("AWS_PROFILE")
+        || env("AWS_ENDPOINT_URL")
+        || env("AWS_ENDPOINT_URL_S3")
+        || aws_files.is_some_and(AwsFiles::any_profile);
+    if configured {
+        ConnectTarget::Settings(global.settings())
+    } else {
+        ConnectTarget::Local
     }
 }

@@ -272,3 +272,46 @@ async fn put_file(
         err
     })
 }
+
+/// `report (1).pdf`, `report (2).pdf`, ...: the `n`th alternative name for a key, numbered before
+/// the extension of its last segment.
+pub fn numbered_key(key: &str, n: u32) -> String {
+    let (dir, name) = key.rsplit_once('/').map_or(("", key), |(d, n)| (d, n));
+    let (stem, ext) = match name.rfind('.') {
+        Some(i) if i > 0 => (&name[..i], &name[i..]),
+        _ => (name, ""),
+    };
+    let renamed = format!("{stem} ({n}){ext}");
+    if key.contains('/') {
+        format!("{dir}/{renamed}")
+    } else {
+        renamed
+    }
+}
+
+/// The first `numbered_key` that is free, for "Keep both" (tries up to 1,000 names).
+pub async fn free_key(conn: &Connection, object: &S3Uri) -> Result<S3Uri> {
+    for n in 1..=1000 {
+        let candidate = S3Uri::new(object.bucket.clone(), numbered_key(&object.key, n));
+        if !object_exists(conn, &candidate).await? {
+            return Ok(candidate);
+        }
+    }
+    Err(Error::new(
+        ErrorKind::AlreadyExists,
+        format!("No free name found next to {object} (tried 1,000)"),
+    ))
+}
+
+#[cfg(test)]
+mod numbering_tests {
+    use super::numbered_key;
+
+    #[test]
+    fn numbers_go_before_the_extension_of_the_last_segment() {
+        assert_eq!(numbered_key("a/report.pdf", 1), "a/report (1).pdf");
+        assert_eq!(numbered_key("v1.2/notes", 2), "v1.2/notes (2)");
+        assert_eq!(numbered_key(".env", 1), ".env (1)");
+        assert_eq!(numbered_key("x.tar.gz", 3), "x.tar (3).gz");
+    }
+}

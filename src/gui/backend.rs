@@ -1,0 +1,906 @@
+//! The GUI's only way to the engine: `Command`s in, `Event`s out.
+//!
+//! `Backend::execute` spawns the work on tokio and returns at once, so the UI thread never waits
+//! on the network or the disk. Results come back on a bounded channel whose sender wakes the UI
+//! (`request_repaint`) after each event; the app drains it once per frame in `poll`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use tokio::runtime::Handle;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::AbortHandle;
+
+use crate::engine::aws_files::{AwsFiles, NewProfile, ProfileInfo};
+use crate::engine::browse::{self, BucketInfo, Entry};
+use crate::engine::config::Config;
+use crate::engine::error::{Error, ErrorKind, Result};
+use crate::engine::local_store::{LocalStore, LocalStoreOptions};
+use crate::engine::transfer::download::resolve_destination;
+use crate::engine::transfer::plan_uploads;
+use crate::engine::transfer::upload::{
+    ChecksumAlgorithm, UploadRequest, free_key, numbered_key, upload,
+};
+use crate::engine::{Connection, ConnectionSettings, Expiry, S3Uri, ShareLink, ShareRequest};
+
+/// Which transfer an event is about.
+pub type TransferId = u64;
+
+/// Where to connect.
+#[derive(Debug, Clone)]
+pub enum ConnectTarget {
+    /// The embedded store on this computer (started on first use, kept while the app runs).
+    Local,
+    /// A profile, the environment, or a custom endpoint.
+    Settings(ConnectionSettings),
+    /// An already built connection (tests: credentials that expire soon).
+    Prepared {
+        connection: Arc<Connection>,
+        local: bool,
+    },
+}
+
+/// What to do when the upload's key is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clash {
+    /// Stop and ask the user (the transfer shows Replace / Keep both / Skip).
+    Ask,
+    Replace,
+    KeepBoth,
+}
+
+/// Work for the engine. Each is answered by one or more `Event`s.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // each is sent once; boxing would only add noise
+pub enum Command {
+    /// Connect, replacing the current connection; answered by `Connected` or `ConnectFailed`.
+    Connect(ConnectTarget),
+    ListBuckets,
+    /// List one level; pages arrive as `ListPage` while fewer than the wanted rows are loaded.
+    List {
+        generation: u64,
+        bucket: String,
+        prefix: String,
+    },
+    /// The browser needs this many rows of the current listing (scrolling, sort, filter).
+    WantRows(usize),
+    /// Sign a link for the share dialog, then check it (`Shared`, then `LinkChecked`).
+    Share {
+        ticket: u64,
+        request: ShareRequest,
+    },
+    /// Sign links for these objects and copy them (`LinksReady`).
+    CopyLinks {
+        objects: Vec<S3Uri>,
+        expiry: Expiry,
+    },
+    /// Expand dropped or picked paths into uploads under `prefix` (`TransfersPlanned`); the app
+    /// then starts each with `StartTransfer`.
+    Upload {
+        batch: u64,
+        paths: Vec<PathBuf>,
+        prefix: S3Uri,
+        share: Option<Expiry>,
+    },
+    /// (Re)start one planned transfer: first try, Retry, Replace, Keep both.
+    StartTransfer {
+        transfer: PlannedTransfer,
+        clash: Clash,
+        share: Option<Expiry>,
+    },
+    Cancel(TransferId),
+    /// Ask for files with the native dialog, then plan their uploads like `Upload`.
+    PickFiles {
+        batch: u64,
+        prefix: S3Uri,
+        share: Option<Expiry>,
+    },
+    /// Ask for a folder with the native dialog, then plan downloads of the objects into it
+    /// (`TransfersPlanned`).
+    Download {
+        objects: Vec<S3Uri>,
+    },
+    Delete {
+        objects: Vec<S3Uri>,
+    },
+    CreateFolder {
+        bucket: String,
+        parent: String,
+        name: String,
+    },
+    /// Write the settings file.
+    SaveConfig(Config),
+    LoadProfiles,
+    /// Write a new profile to the AWS files (when given), save `config`, then connect.
+    AddConnection {
+        settings: ConnectionSettings,
+        profile: Option<NewProfile>,
+        config: Config,
+    },
+}
+
+/// How a transfer moved.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // a link is the point of the upload; no need to box it
+pub enum TransferUpdate {
+    Started {
+        object: S3Uri,
+        size: u64,
+    },
+    Progress {
+        done: u64,
+        total: u64,
+    },
+    /// Finished; the link when one was asked for.
+    Done {
+        link: Option<Result<ShareLink>>,
+    },
+    /// The key is taken and the user must choose.
+    Exists,
+    Failed(Error),
+    Cancelled,
+}
+
+/// A transfer as planned (one row of the transfers panel).
+#[derive(Debug, Clone)]
+pub struct PlannedTransfer {
+    pub id: TransferId,
+    pub path: PathBuf,
+    pub object: S3Uri,
+    pub size: u64,
+    pub download: bool,
+}
+
+/// What came back.
+#[derive(Debug)]
+pub enum Event {
+    Connected {
+        label: String,
+        local: bool,
+        settings: ConnectionSettings,
+        warnings: Vec<String>,
+    },
+    ConnectFailed {
+        label: String,
+        error: Error,
+    },
+    Buckets(Result<Vec<BucketInfo>>),
+    ListPage {
+        generation: u64,
+        entries: Vec<Entry>,
+        /// More pages follow (fetched when the browser wants more rows).
+        more: bool,
+    },
+    ListDone {
+        generation: u64,
+        result: Result<usize>,
+    },
+    Shared {
+        ticket: u64,
+        result: Result<ShareLink>,
+    },
+    LinkChecked {
+        ticket: u64,
+        result: Result<()>,
+    },
+    LinksReady(Vec<Result<ShareLink>>),
+    TransfersPlanned {
+        batch: u64,
+        share: Option<Expiry>,
+        transfers: Vec<PlannedTransfer>,
+        errors: Vec<Error>,
+    },
+    Transfer {
+        id: TransferId,
+        update: TransferUpdate,
+    },
+    /// The native dialog was closed without choosing.
+    PickCancelled,
+    Deleted {
+        deleted: usize,
+        errors: Vec<Error>,
+    },
+    FolderCreated(Result<S3Uri>),
+    ConfigSaved(Result<()>),
+    Profiles(Result<Vec<ProfileInfo>>),
+    ConnectionAdded(Result<ConnectionSettings>),
+}
+
+/// Wakes the UI. The context is known once the first frame runs.
+#[derive(Clone, Default)]
+pub struct Repaint(Arc<OnceLock<egui::Context>>);
+
+impl Repaint {
+    pub fn set(&self, ctx: &egui::Context) {
+        let _ = self.0.set(ctx.clone());
+    }
+
+    fn now(&self) {
+        if let Some(ctx) = self.0.get() {
+            ctx.request_repaint();
+        }
+    }
+}
+
+/// The sending half: each event wakes the UI.
+#[derive(Clone)]
+pub struct EventSender {
+    tx: mpsc::Sender<Event>,
+    repaint: Repaint,
+}
+
+impl EventSender {
+    /// Wait for room (back-pressure for listings), then wake the UI.
+    async fn send(&self, event: Event) {
+        if self.tx.send(event).await.is_ok() {
+            self.repaint.now();
+        }
+    }
+
+    /// For progress: dropped when the UI is behind, the next one carries the newer numbers.
+    fn try_send(&self, event: Event) {
+        if self.tx.try_send(event).is_ok() {
+            self.repaint.now();
+        }
+    }
+}
+
+/// How many uploads run at once; the rest wait their turn (shown as "Waiting").
+const PARALLEL_TRANSFERS: usize = 3;
+/// Listing events are bounded; a page of 1,000 entries per event keeps memory in check.
+const EVENT_QUEUE: usize = 64;
+/// Progress is reported at most this often per transfer.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Where the app keeps things and what it starts on.
+pub struct BackendOptions {
+    pub runtime: Handle,
+    pub config_path: PathBuf,
+    pub local_store: LocalStoreOptions,
+    /// The AWS shared files (`None`: no home folder).
+    pub aws_files: Option<AwsFiles>,
+}
+
+pub struct Backend {
+    rt: Handle,
+    events: EventSender,
+    rx: mpsc::Receiver<Event>,
+    repaint: Repaint,
+    config_path: PathBuf,
+    aws_files: Option<AwsFiles>,
+    local_options: LocalStoreOptions,
+    local_store: Arc<tokio::sync::Mutex<Option<LocalStore>>>,
+    /// The connection work runs on; replaced by `Connect`.
+    conn: Arc<Mutex<Option<Arc<Connection>>>>,
+    connect_task: Option<AbortHandle>,
+    listing: Option<(AbortHandle, watch::Sender<usize>)>,
+    transfers: HashMap<TransferId, AbortHandle>,
+    next_transfer: Arc<AtomicU64>,
+    slots: Arc<Semaphore>,
+}
+
+impl Backend {
+    pub fn new(opts: BackendOptions) -> Self {
+        let (tx, rx) = mpsc::channel(EVENT_QUEUE);
+        let repaint = Repaint::default();
+        Self {
+            rt: opts.runtime,
+            events: EventSender {
+                tx,
+                repaint: repaint.clone(),
+            },
+            rx,
+            repaint,
+            config_path: opts.config_path,
+            aws_files: opts.aws_files,
+            local_options: opts.local_store,
+            local_store: Arc::default(),
+            conn: Arc::default(),
+            connect_task: None,
+            listing: None,
+            transfers: HashMap::new(),
+            next_transfer: Arc::new(AtomicU64::new(1)),
+            slots: Arc::new(Semaphore::new(PARALLEL_TRANSFERS)),
+        }
+    }
+
+    /// Hand over the context so events can wake the UI.
+    pub fn set_context(&self, ctx: &egui::Context) {
+        self.repaint.set(ctx);
+    }
+
+    /// Every event that arrived since the last frame.
+    pub fn poll(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        while let Ok(event) = self.rx.try_recv() {
+            if let Event::Transfer {
+                id,
+                update:
+                    TransferUpdate::Done { .. }
+                    | TransferUpdate::Failed(_)
+                    | TransferUpdate::Exists
+                    | TransferUpdate::Cancelled,
+            } = &event
+            {
+                self.transfers.remove(id);
+            }
+            out.push(event);
+        }
+        out
+    }
+
+    /// Is any work still running (for "idle" checks and the spinner)?
+    pub fn transfers_running(&self) -> usize {
+        self.transfers.len()
+    }
+
+    fn current(&self) -> Option<Arc<Connection>> {
+        crate::engine::connection::lock(&self.conn).clone()
+    }
+
+    fn spawn<F>(&self, work: F) -> AbortHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.rt.spawn(work).abort_handle()
+    }
+
+    /// Start `command`'s work and return at once.
+    #[allow(clippy::too_many_lines)] // one arm per command, each short
+    pub fn execute(&mut self, command: Command) {
+        let events = self.events.clone();
+        if let Command::Connect(target) = command {
+            self.connect(target);
+            return;
+        }
+        // Commands that need no connection.
+        let command = match command {
+            Command::SaveConfig(config) => {
+                let path = self.config_path.clone();
+                self.spawn(async move {
+                    let result = tokio::task::spawn_blocking(move || config.save(&path))
+                        .await
+                        .unwrap_or_else(|e| Err(joined(&e)));
+                    events.send(Event::ConfigSaved(result)).await;
+                });
+                return;
+            }
+            Command::LoadProfiles => {
+                let files = self.aws_files.clone();
+                self.spawn(async move {
+                    let result = tokio::task::spawn_blocking(move || {
+                        files.map_or_else(|| Ok(Vec::new()), |f| f.profiles())
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(joined(&e)));
+                    events.send(Event::Profiles(result)).await;
+                });
+                return;
+            }
+            Command::AddConnection {
+                settings,
+                profile,
+                config,
+            } => {
+                let files = self.aws_files.clone();
+                let path = self.config_path.clone();
+                self.spawn(async move {
+                    let result = tokio::task::spawn_blocking(move || {
+                        if let Some(p) = &profile {
+                            let files = files.ok_or_else(|| {
+                                Error::new(
+                                    ErrorKind::LocalIo,
+                                    "No home folder to keep the AWS profile in",
+                                )
+                            })?;
+                            files.add_profile(p)?;
+                        }
+                        config.save(&path)?;
+                        Ok(settings)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(joined(&e)));
+                    events.send(Event::ConnectionAdded(result)).await;
+                });
+                return;
+            }
+            Command::WantRows(n) => {
+                if let Some((_, want)) = &self.listing {
+                    want.send_if_modified(|w| {
+                        let grow = n > *w;
+                        if grow {
+                            *w = n;
+                        }
+                        grow
+                    });
+                }
+                return;
+            }
+            Command::Cancel(id) => {
+                if let Some(task) = self.transfers.remove(&id) {
+                    task.abort();
+                    events.try_send(Event::Transfer {
+                        id,
+                        update: TransferUpdate::Cancelled,
+                    });
+                }
+                return;
+            }
+            other => other,
+        };
+        let Some(conn) = self.current() else {
+            // Not connected yet (or the connection failed): say so where the work was asked.
+            let err = Error::new(ErrorKind::NoCredentials, "Not connected yet");
+            self.spawn(async move { events.send(not_connected(command, err)).await });
+            return;
+        };
+        match command {
+            Command::ListBuckets => {
+                self.spawn(async move {
+                    let result = browse::list_buckets(&conn).await;
+                    events.send(Event::Buckets(result)).await;
+                });
+            }
+            Command::List {
+                generation,
+                bucket,
+                prefix,
+            } => self.list(conn, generation, bucket, prefix),
+            Command::Share { ticket, request } => {
+                self.spawn(async move {
+                    let result = crate::engine::share(&conn, &request).await;
+                    let link = result.as_ref().ok().cloned();
+                    events.send(Event::Shared { ticket, result }).await;
+                    if let Some(link) = link {
+                        let result = crate::engine::verify(&conn, &link, &request.object).await;
+                        events.send(Event::LinkChecked { ticket, result }).await;
+                    }
+                });
+            }
+            Command::CopyLinks { objects, expiry } => {
+                self.spawn(async move {
+                    let mut links = Vec::with_capacity(objects.len());
+                    for object in objects {
+                        links.push(share_now(&conn, object, expiry).await);
+                    }
+                    events.send(Event::LinksReady(links)).await;
+                });
+            }
+            Command::Upload {
+                batch,
+                paths,
+                prefix,
+                share,
+            } => self.plan_and_upload(conn, batch, paths, prefix, share),
+            Command::PickFiles {
+                batch,
+                prefix,
+                share,
+            } => {
+                let planner = Planner {
+                    conn,
+                    events: events.clone(),
+                    next: self.next_transfer.clone(),
+                };
+                self.spawn(async move {
+                    let picked = rfd::AsyncFileDialog::new()
+                        .set_title(format!("Upload to {prefix}"))
+                        .pick_files()
+                        .await;
+                    match picked {
+                        Some(files) => {
+                            let paths = files.iter().map(|f| f.path().to_owned()).collect();
+                            planner.plan(batch, paths, prefix, share).await;
+                        }
+                        None => events.send(Event::PickCancelled).await,
+                    }
+                });
+            }
+            Command::StartTransfer {
+                transfer,
+                clash,
+                share,
+            } => {
+                let id = transfer.id;
+                let slots = self.slots.clone();
+                let task = self.spawn(async move {
+                    // Waits its turn; Cancel works while waiting too.
+                    let Ok(_permit) = slots.acquire_owned().await else {
+                        return;
+                    };
+                    let update = if transfer.download {
+                        run_download(&conn, &events, transfer, clash).await
+                    } else {
+                        run_upload(&conn, &events, transfer, clash, share).await
+                    };
+                    events.send(Event::Transfer { id, update }).await;
+                });
+                self.transfers.insert(id, task);
+            }
+            Command::Download { objects } => self.download(objects),
+            Command::Delete { objects } => {
+                self.spawn(async move {
+                    let mut deleted = 0;
+                    let mut errors = Vec::new();
+                    for object in &objects {
+                        match browse::delete_object(&conn, object).await {
+                            Ok(()) => deleted += 1,
+                            Err(e) => errors.push(e),
+                        }
+                    }
+                    events.send(Event::Deleted { deleted, errors }).await;
+                });
+            }
+            Command::CreateFolder {
+                bucket,
+                parent,
+                name,
+            } => {
+                self.spawn(async move {
+                    let result = browse::create_folder(&conn, &bucket, &parent, &name)
+                        .await
+                        .map(|prefix| S3Uri::new(bucket, prefix));
+                    events.send(Event::FolderCreated(result)).await;
+                });
+            }
+            Command::Connect(_)
+            | Command::SaveConfig(_)
+            | Command::LoadProfiles
+            | Command::AddConnection { .. }
+            | Command::WantRows(_)
+            | Command::Cancel(_) => {}
+        }
+    }
+
+    fn connect(&mut self, target: ConnectTarget) {
+        if let Some(task) = self.connect_task.take() {
+            task.abort();
+        }
+        if let Some((task, _)) = self.listing.take() {
+            task.abort();
+        }
+        *crate::engine::connection::lock(&self.conn) = None;
+        let events = self.events.clone();
+        let slot = self.conn.clone();
+        let store = self.local_store.clone();
+        let options = self.local_options.clone();
+        self.connect_task = Some(self.spawn(async move {
+            let (label, result) = match target {
+                ConnectTarget::Local => (
+                    "Local store".to_owned(),
+                    connect_local(&store, options).await.map(|c| (c, true)),
+                ),
+                ConnectTarget::Settings(settings) => (
+                    settings.label(),
+                    Connection::connect(settings)
+                        .await
+                        .map(|c| (Arc::new(c), false)),
+                ),
+                ConnectTarget::Prepared { connection, local } => {
+                    (connection.settings().label(), Ok((connection, local)))
+                }
+            };
+            match result {
+                Ok((conn, local)) => {
+                    let settings = conn.settings().clone();
+                    let warnings = conn.warnings().to_vec();
+                    *crate::engine::connection::lock(&slot) = Some(conn);
+                    events
+                        .send(Event::Connected {
+                            label,
+                            local,
+                            settings,
+                            warnings,
+                        })
+                        .await;
+                }
+                Err(error) => events.send(Event::ConnectFailed { label, error }).await,
+            }
+        }));
+    }
+
+    fn list(&mut self, conn: Arc<Connection>, generation: u64, bucket: String, prefix: String) {
+        if let Some((task, _)) = self.listing.take() {
+            task.abort();
+        }
+        let (want_tx, mut want) = watch::channel(FIRST_ROWS);
+        let events = self.events.clone();
+        let task = self.spawn(async move {
+            let result = async {
+                let mut pager = browse::LevelPager::new(&conn, &bucket, &prefix).await?;
+                let mut loaded = 0usize;
+                while let Some((entries, more)) = pager.next_page().await? {
+                    loaded += entries.len();
+                    events
+                        .send(Event::ListPage {
+                            generation,
+                            entries,
+                            more,
+                        })
+                        .await;
+                    // Fetch the next page only when the browser wants more rows than it has.
+                    while more && loaded >= *want.borrow_and_update() {
+                        if want.changed().await.is_err() {
+                            return Ok(loaded);
+                        }
+                    }
+                }
+                Ok(loaded)
+            }
+            .await;
+            events.send(Event::ListDone { generation, result }).await;
+        });
+        self.listing = Some((task, want_tx));
+    }
+
+    fn plan_and_upload(
+        &self,
+        conn: Arc<Connection>,
+        batch: u64,
+        paths: Vec<PathBuf>,
+        prefix: S3Uri,
+        share: Option<Expiry>,
+    ) {
+        let planner = Planner {
+            conn,
+            events: self.events.clone(),
+            next: self.next_transfer.clone(),
+        };
+        self.spawn(async move { planner.plan(batch, paths, prefix, share).await });
+    }
+
+    fn download(&self, objects: Vec<S3Uri>) {
+        let events = self.events.clone();
+        let next = self.next_transfer.clone();
+        self.spawn(async move {
+            let Some(folder) = rfd::AsyncFileDialog::new()
+                .set_title("Download to…")
+                .pick_folder()
+                .await
+            else {
+                events.send(Event::PickCancelled).await;
+                return;
+            };
+            let folder = folder.path().to_owned();
+            let transfers = objects
+                .into_iter()
+                .map(|object| PlannedTransfer {
+                    id: next.fetch_add(1, Ordering::Relaxed),
+                    path: folder.clone(),
+                    object,
+                    size: 0,
+                    download: true,
+                })
+                .collect();
+            events
+                .send(Event::TransfersPlanned {
+                    batch: 0,
+                    share: None,
+                    transfers,
+                    errors: Vec::new(),
+                })
+                .await;
+        });
+    }
+}
+
+/// How many rows a new listing loads before waiting for the browser to scroll.
+pub const FIRST_ROWS: usize = 5_000;
+
+/// Expands paths into uploads and starts them.
+struct Planner {
+    conn: Arc<Connection>,
+    events: EventSender,
+    next: Arc<AtomicU64>,
+}
+
+impl Planner {
+    async fn plan(self, batch: u64, paths: Vec<PathBuf>, prefix: S3Uri, share: Option<Expiry>) {
+        // Fail early on a vanished connection rather than after walking a big folder.
+        drop(self.conn);
+        let key_prefix = prefix.key.clone();
+        let planned = tokio::task::spawn_blocking(move || plan_uploads(&paths, &key_prefix)).await;
+        let (files, errors) = match planned {
+            Ok(p) => p,
+            Err(e) => (Vec::new(), vec![joined(&e)]),
+        };
+        let transfers: Vec<PlannedTransfer> = files
+            .into_iter()
+            .map(|f| PlannedTransfer {
+                id: self.next.fetch_add(1, Ordering::Relaxed),
+                object: S3Uri::new(prefix.bucket.clone(), f.key),
+                path: f.path,
+                size: f.size,
+                download: false,
+            })
+            .collect();
+        self.events
+            .send(Event::TransfersPlanned {
+                batch,
+                share,
+                transfers: transfers.clone(),
+                errors,
+            })
+            .await;
+        // The app asks for each with `StartTransfer`, so every start (first try, Retry,
+        // Replace, Keep both) takes the same road and Cancel can find it.
+    }
+}
+
+async fn run_upload(
+    conn: &Connection,
+    events: &EventSender,
+    t: PlannedTransfer,
+    clash: Clash,
+    share: Option<Expiry>,
+) -> TransferUpdate {
+    let object = if clash == Clash::KeepBoth {
+        match free_key(conn, &t.object).await {
+            Ok(o) => o,
+            Err(e) => return TransferUpdate::Failed(e),
+        }
+    } else {
+        t.object.clone()
+    };
+    events
+        .send(Event::Transfer {
+            id: t.id,
+            update: TransferUpdate::Started {
+                object: object.clone(),
+                size: t.size,
+            },
+        })
+        .await;
+    let progress = progress_reporter(events.clone(), t.id);
+    let request = UploadRequest {
+        path: t.path.clone(),
+        object: object.clone(),
+        overwrite: clash == Clash::Replace,
+        checksum: ChecksumAlgorithm::default(),
+    };
+    match upload(conn, &request, &progress).await {
+        Ok(_) => {
+            let link = match share {
+                Some(expiry) => Some(share_now(conn, object, expiry).await),
+                None => None,
+            };
+            TransferUpdate::Done { link }
+        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists && clash == Clash::Ask => {
+            TransferUpdate::Exists
+        }
+        Err(e) => TransferUpdate::Failed(e),
+    }
+}
+
+async fn run_download(
+    conn: &Connection,
+    events: &EventSender,
+    t: PlannedTransfer,
+    clash: Clash,
+) -> TransferUpdate {
+    let target = match resolve_destination(&t.object, &t.path) {
+        Ok(p) => p,
+        Err(e) => return TransferUpdate::Failed(e),
+    };
+    let target = if clash == Clash::KeepBoth {
+        free_local_name(&target)
+    } else {
+        target
+    };
+    events
+        .send(Event::Transfer {
+            id: t.id,
+            update: TransferUpdate::Started {
+                object: t.object.clone(),
+                size: t.size,
+            },
+        })
+        .await;
+    let progress = progress_reporter(events.clone(), t.id);
+    match crate::engine::download(conn, &t.object, &target, clash == Clash::Replace, &progress)
+        .await
+    {
+        Ok(_) => TransferUpdate::Done { link: None },
+        Err(e) if e.kind() == ErrorKind::AlreadyExists && clash == Clash::Ask => {
+            TransferUpdate::Exists
+        }
+        Err(e) => TransferUpdate::Failed(e),
+    }
+}
+
+/// `name (1).ext` next to `path`, the first that does not exist.
+fn free_local_name(path: &std::path::Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (1..=1000)
+        .map(|n| path.with_file_name(numbered_key(&name, n)))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| path.to_owned())
+}
+
+async fn share_now(conn: &Connection, object: S3Uri, expiry: Expiry) -> Result<ShareLink> {
+    crate::engine::share(
+        conn,
+        &ShareRequest {
+            object,
+            expires: expiry,
+            download_name: None,
+            now: None,
+        },
+    )
+    .await
+}
+
+/// A progress callback that sends at most every `PROGRESS_EVERY`, and never blocks.
+fn progress_reporter(events: EventSender, id: TransferId) -> impl Fn(u64, u64) + Send + Sync {
+    let last = Mutex::new(None::<Instant>);
+    move |done, total| {
+        let mut last = crate::engine::connection::lock(&last);
+        let due = last.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) || done == total;
+        if due {
+            *last = Some(Instant::now());
+            events.try_send(Event::Transfer {
+                id,
+                update: TransferUpdate::Progress { done, total },
+            });
+        }
+    }
+}
+
+async fn connect_local(
+    store: &tokio::sync::Mutex<Option<LocalStore>>,
+    options: LocalStoreOptions,
+) -> Result<Arc<Connection>> {
+    let mut guard = store.lock().await;
+    if guard.is_none() {
+        let started = match LocalStore::start(options.clone()).await {
+            Ok(s) => s,
+            // The preferred port is taken (another s3share?): any free port will do.
+            Err(_) if options.port != 0 => {
+                LocalStore::start(LocalStoreOptions { port: 0, ..options }).await?
+            }
+            Err(e) => return Err(e),
+        };
+        *guard = Some(started);
+    }
+    let store = guard
+        .as_ref()
+        .ok_or_else(|| Error::new(ErrorKind::LocalIo, "The local store did not start"))?;
+    store.connect().map(Arc::new)
+}
+
+fn joined(e: &tokio::task::JoinError) -> Error {
+    Error::new(ErrorKind::LocalIo, "A background task stopped unexpectedly")
+        .with_detail(e.to_string())
+}
+
+/// The answer to work asked for before a connection was ready.
+fn not_connected(command: Command, err: Error) -> Event {
+    match command {
+        Command::List { generation, .. } => Event::ListDone {
+            generation,
+            result: Err(err),
+        },
+        Command::Share { ticket, .. } => Event::Shared {
+            ticket,
+            result: Err(err),
+        },
+        Command::CopyLinks { .. } => Event::LinksReady(vec![Err(err)]),
+        Command::StartTransfer { transfer, .. } => Event::Transfer {
+            id: transfer.id,
+            update: TransferUpdate::Failed(err),
+        },
+        Command::Delete { .. } => Event::Deleted {
+            deleted: 0,
+            errors: vec![err],
+        },
+        Command::CreateFolder { .. } => Event::FolderCreated(Err(err)),
+        _ => Event::Buckets(Err(err)),
+    }
+}

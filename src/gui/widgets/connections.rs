@@ -1,0 +1,260 @@
+//! The connections picker and the "Add connection" form.
+
+use crate::engine::aws_files::{NewProfile, ProfileInfo};
+use crate::engine::presign::Secret;
+use crate::engine::{ConnectionSettings, Error};
+use crate::gui::backend::ConnectTarget;
+
+/// One entry of the picker.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub label: String,
+    pub detail: &'static str,
+    pub target: ConnectTarget,
+}
+
+/// The local store, the environment's credentials, each profile, each saved connection.
+pub fn choices(
+    env_credentials: bool,
+    profiles: &[ProfileInfo],
+    saved: &[ConnectionSettings],
+) -> Vec<Choice> {
+    let mut out = vec![Choice {
+        label: "Local store".into(),
+        detail: "on this computer",
+        target: ConnectTarget::Local,
+    }];
+    if env_credentials {
+        out.push(Choice {
+            label: "Environment credentials".into(),
+            detail: "AWS_ACCESS_KEY_ID",
+            target: ConnectTarget::Settings(ConnectionSettings::default()),
+        });
+    }
+    for s in saved {
+        out.push(Choice {
+            label: s.label(),
+            detail: "saved",
+            target: ConnectTarget::Settings(s.clone()),
+        });
+    }
+    for p in profiles {
+        // A saved connection that uses this profile already stands for it.
+        if saved
+            .iter()
+            .any(|s| s.profile.as_deref() == Some(p.name.as_str()))
+        {
+            continue;
+        }
+        out.push(Choice {
+            label: format!("profile {}", p.name),
+            detail: if p.sso { "SSO" } else { "profile" },
+            target: ConnectTarget::Settings(ConnectionSettings {
+                profile: Some(p.name.clone()),
+                ..ConnectionSettings::default()
+            }),
+        });
+    }
+    out
+}
+
+/// The picker; returns the chosen entry, or `Err(())` for "Add connection…".
+pub fn picker_ui(
+    ui: &mut egui::Ui,
+    current: &str,
+    choices: &[Choice],
+) -> Option<Result<Choice, ()>> {
+    let mut picked = None;
+    egui::ComboBox::from_id_salt("connection")
+        .selected_text(format!("🔌 {current}"))
+        .width(220.0)
+        .show_ui(ui, |ui| {
+            for c in choices {
+                let text = format!("{}  ({})", c.label, c.detail);
+                if ui.selectable_label(c.label == current, text).clicked() {
+                    picked = Some(Ok(c.clone()));
+                }
+            }
+            ui.separator();
+            if ui.button("Add connection…").clicked() {
+                picked = Some(Err(()));
+            }
+        })
+        .response
+        .on_hover_text("Connection");
+    picked
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    ExistingProfile,
+    AccessKey,
+}
+
+/// The "Add connection" form.
+pub struct AddConnectionForm {
+    pub name: String,
+    pub endpoint: String,
+    pub region: String,
+    pub path_style: bool,
+    pub source: KeySource,
+    pub profile: String,
+    pub access_key_id: String,
+    pub secret: String,
+    pub error: Option<String>,
+    pub saving: bool,
+}
+
+impl Default for AddConnectionForm {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            endpoint: String::new(),
+            region: String::new(),
+            path_style: false,
+            source: KeySource::AccessKey,
+            profile: String::new(),
+            access_key_id: String::new(),
+            secret: String::new(),
+            error: None,
+            saving: false,
+        }
+    }
+}
+
+fn opt(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+impl AddConnectionForm {
+    /// The connection to save and the profile to write, or what is missing.
+    pub fn build(&self) -> Result<(ConnectionSettings, Option<NewProfile>), Error> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(Error::invalid("Give the connection a name"));
+        }
+        if let Some(e) = opt(&self.endpoint) {
+            crate::engine::connection::Endpoint::parse(&e, false)?;
+        }
+        let (profile_name, new_profile) = match self.source {
+            KeySource::ExistingProfile => {
+                let p =
+                    opt(&self.profile).ok_or_else(|| Error::invalid("Pick the profile to use"))?;
+                (p, None)
+            }
+            KeySource::AccessKey => {
+                let id = opt(&self.access_key_id)
+                    .ok_or_else(|| Error::invalid("Enter the access key ID"))?;
+                if self.secret.trim().is_empty() {
+                    return Err(Error::invalid("Enter the secret access key"));
+                }
+                let profile = name.to_owned();
+                (
+                    profile.clone(),
+                    Some(NewProfile {
+                        name: profile,
+                        region: opt(&self.region),
+                        endpoint_url: opt(&self.endpoint),
+                        keys: Some((id, Secret::new(self.secret.trim()))),
+                    }),
+                )
+            }
+        };
+        Ok((
+            ConnectionSettings {
+                name: Some(name.to_owned()),
+                profile: Some(profile_name),
+                endpoint: opt(&self.endpoint),
+                region: opt(&self.region),
+                path_style: self.path_style,
+                allow_http: false,
+            },
+            new_profile,
+        ))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormAction {
+    Save,
+    Cancel,
+}
+
+pub fn add_connection_ui(
+    ctx: &egui::Context,
+    form: &mut AddConnectionForm,
+    profiles: &[ProfileInfo],
+) -> Option<FormAction> {
+    let mut action = None;
+    let modal = egui::Modal::new(egui::Id::unique("add-connection")).show(ctx, |ui| {
+        ui.set_width(460.0);
+        ui.heading("Add connection");
+        ui.weak("Keys are written as a new profile to ~/.aws/credentials, as `aws configure` does, so the AWS CLI can use them too. s3share's own settings never hold secrets.");
+        ui.add_space(8.0);
+        egui::Grid::new("add-connection-grid")
+            .num_columns(2)
+            .spacing([12.0, 8.0])
+            .show(ui, |ui| {
+                let field = |ui: &mut egui::Ui, label: &str, value: &mut String, hint: &str, password: bool| {
+                    let l = ui.label(label);
+                    ui.add(
+                        egui::TextEdit::singleline(value)
+                            .hint_text(hint.to_owned())
+                            .password(password)
+                            .desired_width(280.0),
+                    )
+                    .labelled_by(l.id);
+                    ui.end_row();
+                };
+                field(ui, "Name", &mut form.name, "work-minio", false);
+                field(ui, "Endpoint URL", &mut form.endpoint, "empty for AWS; https://minio.example.com", false);
+                field(ui, "Region", &mut form.region, "us-east-1", false);
+                ui.label("");
+                ui.checkbox(&mut form.path_style, "Path-style addressing (MinIO, Ceph, Garage…)");
+                ui.end_row();
+                ui.label("Credentials");
+                ui.horizontal(|ui| {
+                    ui.radio_value(&mut form.source, KeySource::AccessKey, "Access key");
+                    ui.radio_value(&mut form.source, KeySource::ExistingProfile, "Existing profile");
+                });
+                ui.end_row();
+                match form.source {
+                    KeySource::AccessKey => {
+                        field(ui, "Access key ID", &mut form.access_key_id, "AKIA…", false);
+                        field(ui, "Secret access key", &mut form.secret, "secret", true);
+                    }
+                    KeySource::ExistingProfile => {
+                        ui.label("Profile");
+                        egui::ComboBox::from_id_salt("existing-profile")
+                            .selected_text(if form.profile.is_empty() { "choose…" } else { form.profile.as_str() })
+                            .show_ui(ui, |ui| {
+                                for p in profiles {
+                                    ui.selectable_value(&mut form.profile, p.name.clone(), &p.name);
+                                }
+                            });
+                        ui.end_row();
+                    }
+                }
+            });
+        if let Some(e) = &form.error {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        ui.add_space(8.0);
+        ui.separator();
+        ui.horizontal(|ui| {
+            if form.saving {
+                ui.spinner();
+            } else if ui.button("Save and connect").clicked() {
+                action = Some(FormAction::Save);
+            }
+            if ui.button("Cancel").clicked() {
+                action = Some(FormAction::Cancel);
+            }
+        });
+    });
+    if modal.should_close() && action.is_none() {
+        action = Some(FormAction::Cancel);
+    }
+    action
+}

@@ -1,0 +1,8 @@
+//! One file per view. Each draws and returns what the user asked; `app.rs` acts on it.
+
+pub mod browser;
+pub mod connections;
+pub mod expiry_picker;
+pub mod settings;
+pub mod share_dialog;
+pub mod transfers;

@@ -1,0 +1,271 @@
+//! The share dialog: expiry, real lifetime, download name, the link, Copy, QR code, link check.
+
+use std::time::SystemTime;
+
+use time::OffsetDateTime;
+
+use super::expiry_picker::{ExpiryPicker, expiry_picker_ui};
+use crate::engine::expiry::{
+    format_clock, format_duration, format_weekday_clock, round_for_people,
+};
+use crate::engine::{S3Uri, ShareLink, ShareRequest};
+use crate::gui::state::Loadable;
+
+/// Amber, readable on light and dark backgrounds.
+pub const AMBER: egui::Color32 = egui::Color32::from_rgb(0xd9, 0x8a, 0x00);
+
+pub struct ShareDialog {
+    pub object: S3Uri,
+    pub picker: ExpiryPicker,
+    pub download_name: String,
+    /// Which signing the shown link belongs to (older answers are ignored).
+    pub ticket: u64,
+    pub link: Loadable<ShareLink>,
+    pub check: Loadable<()>,
+    qr: Option<(String, QrImage)>,
+}
+
+/// What the user asked of the dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareDialogAction {
+    /// Sign again (expiry or name changed).
+    Sign,
+    Copy,
+    Close,
+}
+
+impl ShareDialog {
+    pub fn new(object: S3Uri, picker: ExpiryPicker) -> Self {
+        Self {
+            object,
+            picker,
+            download_name: String::new(),
+            ticket: 0,
+            link: Loadable::Idle,
+            check: Loadable::Idle,
+            qr: None,
+        }
+    }
+
+    /// What to sign now, or why not (an invalid custom expiry).
+    pub fn request(&self) -> Option<ShareRequest> {
+        let expires = self.picker.value().ok()?;
+        let name = self.download_name.trim();
+        Some(ShareRequest {
+            object: self.object.clone(),
+            expires,
+            download_name: (!name.is_empty()).then(|| name.to_owned()),
+            now: None,
+        })
+    }
+}
+
+/// "Expires Tue 14:05 (in 15 minutes)"
+pub fn expires_line(now: SystemTime, at: SystemTime) -> String {
+    let now = OffsetDateTime::from(now);
+    let at = OffsetDateTime::from(at);
+    let left = (at - now).max(time::Duration::ZERO);
+    let left = std::time::Duration::from_secs(left.whole_seconds().unsigned_abs());
+    format!(
+        "Expires {} (in {})",
+        format_weekday_clock(now, at),
+        format_duration(round_for_people(left))
+    )
+}
+
+/// The amber note when temporary credentials end the link early, naming the real time.
+pub fn cut_short_note(link: &ShareLink) -> Option<String> {
+    if !link.cut_short() {
+        return None;
+    }
+    let now = OffsetDateTime::from(link.signed_at);
+    let real = OffsetDateTime::from(link.expires_at);
+    let asked = now + link.requested.duration();
+    Some(format!(
+        "This link stops working at {}, not {}: it is signed with temporary credentials (SSO, an assumed role or a session token) that expire then. Sign with long-term credentials for a longer link.",
+        format_clock(now, real),
+        format_clock(now, asked),
+    ))
+}
+
+/// Draw the dialog; returns what the user asked.
+pub fn share_dialog_ui(
+    ctx: &egui::Context,
+    dialog: &mut ShareDialog,
+    now: SystemTime,
+) -> Option<ShareDialogAction> {
+    let mut action = None;
+    let modal = egui::Modal::new(egui::Id::unique("share-dialog")).show(ctx, |ui| {
+        ui.set_width(520.0);
+        ui.heading("Share a link");
+        ui.label(egui::RichText::new(dialog.object.to_string()).monospace())
+            .on_hover_text("The object the link gives access to");
+        ui.add_space(8.0);
+
+        ui.label(egui::RichText::new("Link lifetime").strong());
+        if expiry_picker_ui(ui, &mut dialog.picker) && dialog.picker.value().is_ok() {
+            action = Some(ShareDialogAction::Sign);
+        }
+        match &dialog.link {
+            Loadable::Ready(link) => {
+                ui.label(expires_line(now, link.expires_at));
+                if let Some(note) = cut_short_note(link) {
+                    ui.colored_label(AMBER, format!("⚠ {note}"));
+                }
+            }
+            Loadable::Loading => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Signing…");
+                });
+            }
+            Loadable::Failed(e) => {
+                ui.colored_label(ui.visuals().error_fg_color, e.message());
+            }
+            Loadable::Idle => {}
+        }
+        ui.add_space(8.0);
+
+        ui.horizontal(|ui| {
+            let label = ui.label("Download name");
+            let edit = ui
+                .add(
+                    egui::TextEdit::singleline(&mut dialog.download_name)
+                        .hint_text(dialog.object.file_name())
+                        .desired_width(300.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text("The file name the recipient's browser saves (optional)");
+            if edit.lost_focus() {
+                action = Some(ShareDialogAction::Sign);
+            }
+        });
+        ui.add_space(8.0);
+
+        if let Some(a) = link_section(ui, dialog) {
+            action = Some(a);
+        }
+        ui.add_space(8.0);
+        ui.separator();
+        ui.horizontal(|ui| {
+            if ui.button("Close").clicked() {
+                action = Some(ShareDialogAction::Close);
+            }
+        });
+    });
+    if modal.should_close() {
+        action = Some(ShareDialogAction::Close);
+    }
+    action
+}
+
+/// The link, Copy, the link check and the QR code, once a link is signed.
+fn link_section(ui: &mut egui::Ui, dialog: &mut ShareDialog) -> Option<ShareDialogAction> {
+    let Loadable::Ready(link) = &dialog.link else {
+        return None;
+    };
+    let mut action = None;
+    {
+        let url = link.url();
+        ui.horizontal(|ui| {
+            let label = ui.label("Link");
+            let mut shown = url;
+            ui.add(
+                egui::TextEdit::singleline(&mut shown)
+                    .desired_width(360.0)
+                    .font(egui::TextStyle::Monospace),
+            )
+            .labelled_by(label.id);
+            if ui
+                .add(egui::Button::new("Copy").min_size(egui::vec2(64.0, 0.0)))
+                .on_hover_text("Copy the link to the clipboard")
+                .clicked()
+            {
+                action = Some(ShareDialogAction::Copy);
+            }
+        });
+        ui.add_space(4.0);
+        match &dialog.check {
+            Loadable::Loading => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Checking the link…");
+                });
+            }
+            Loadable::Ready(()) => {
+                ui.colored_label(
+                    egui::Color32::from_rgb(0x2e, 0x9e, 0x4f),
+                    "✓ Checked: the link works",
+                );
+            }
+            Loadable::Failed(e) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("✗ The link does not work: {}", e.message()),
+                );
+            }
+            Loadable::Idle => {}
+        }
+        ui.add_space(8.0);
+        let url = url.to_owned();
+        let qr = match &dialog.qr {
+            Some((for_url, image)) if *for_url == url => Some(image),
+            _ => {
+                dialog.qr = QrImage::new(&url).map(|image| (url, image));
+                dialog.qr.as_ref().map(|(_, image)| image)
+            }
+        };
+        match qr {
+            Some(image) => {
+                ui.vertical_centered(|ui| image.ui(ui, 220.0));
+            }
+            None => {
+                ui.weak("The link is too long for a QR code.");
+            }
+        }
+    }
+    action
+}
+
+/// A QR code as dark/light modules.
+pub struct QrImage {
+    width: usize,
+    dark: Vec<bool>,
+}
+
+impl QrImage {
+    pub fn new(text: &str) -> Option<Self> {
+        // Low error correction: links are long, and screens are clean.
+        let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::L)
+            .ok()?;
+        let width = code.width();
+        let dark = code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect();
+        Some(Self { width, dark })
+    }
+
+    /// Paint it `size` points wide with a quiet zone, black on white whatever the theme.
+    pub fn ui(&self, ui: &mut egui::Ui, size: f32) -> egui::Response {
+        let (rect, response) = ui.allocate_exact_size(egui::vec2(size, size), egui::Sense::hover());
+        let painter = ui.painter_at(rect);
+        painter.rect_filled(rect, 4.0, egui::Color32::WHITE);
+        let quiet = 4.0;
+        let module = size / (self.width as f32 + 2.0 * quiet);
+        let origin = rect.min + egui::vec2(quiet * module, quiet * module);
+        for (i, dark) in self.dark.iter().enumerate() {
+            if *dark {
+                let (x, y) = ((i % self.width) as f32, (i / self.width) as f32);
+                let min = origin + egui::vec2(x * module, y * module);
+                painter.rect_filled(
+                    egui::Rect::from_min_size(min, egui::vec2(module, module)),
+                    0.0,
+                    egui::Color32::BLACK,
+                );
+            }
+        }
+        response.on_hover_text("Scan to open the link on a phone")
+    }
+}

@@ -1,0 +1,113 @@
+//! The transfers panel: one row per file with progress, speed, ETA, and what can be done.
+
+use crate::gui::backend::{Clash, TransferId};
+use crate::gui::state::{TransferState, Transfers, human_size};
+
+/// What the user asked of a transfer row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferAction {
+    Cancel(TransferId),
+    Retry(TransferId),
+    /// A name clash answered: Replace or Keep both.
+    Resolve(TransferId, Clash),
+    Skip(TransferId),
+    ClearFinished,
+}
+
+pub fn transfers_ui(ui: &mut egui::Ui, transfers: &Transfers) -> Vec<TransferAction> {
+    let mut actions = Vec::new();
+    ui.horizontal(|ui| {
+        ui.strong("Transfers");
+        let active = transfers.active();
+        if active > 0 {
+            ui.label(format!("{active} in progress"));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if transfers.rows.iter().any(|t| t.state.finished())
+                && ui.button("Clear finished").clicked()
+            {
+                actions.push(TransferAction::ClearFinished);
+            }
+        });
+    });
+    egui::ScrollArea::vertical()
+        .id_salt("transfers")
+        .auto_shrink([false, true])
+        .max_height(160.0)
+        .show(ui, |ui| {
+            for t in transfers.rows.iter().rev() {
+                let id = t.planned.id;
+                ui.horizontal(|ui| {
+                    let arrow = if t.planned.download { "⬇" } else { "⬆" };
+                    ui.label(arrow);
+                    ui.add_sized([220.0, 18.0], egui::Label::new(t.name()).truncate())
+                        .on_hover_text(t.planned.object.to_string());
+                    match &t.state {
+                        TransferState::Waiting => {
+                            ui.weak("Waiting…");
+                            if ui.small_button("Cancel").clicked() {
+                                actions.push(TransferAction::Cancel(id));
+                            }
+                        }
+                        TransferState::Running => {
+                            ui.add(
+                                egui::ProgressBar::new(t.fraction())
+                                    .desired_width(180.0)
+                                    .text(format!(
+                                        "{} of {}",
+                                        human_size(t.done),
+                                        human_size(t.total)
+                                    )),
+                            );
+                            ui.label(t.rate_text());
+                            if ui.small_button("Cancel").clicked() {
+                                actions.push(TransferAction::Cancel(id));
+                            }
+                        }
+                        TransferState::Done => {
+                            let text = match &t.link {
+                                Some(_) => format!("✓ Done, {} — link copied", human_size(t.total)),
+                                None => format!("✓ Done, {}", human_size(t.total)),
+                            };
+                            ui.label(text);
+                        }
+                        TransferState::Exists => {
+                            ui.colored_label(
+                                crate::gui::widgets::share_dialog::AMBER,
+                                "A file with this name is already there.",
+                            );
+                            if ui.small_button("Replace").clicked() {
+                                actions.push(TransferAction::Resolve(id, Clash::Replace));
+                            }
+                            if ui.small_button("Keep both").clicked() {
+                                actions.push(TransferAction::Resolve(id, Clash::KeepBoth));
+                            }
+                            if ui.small_button("Skip").clicked() {
+                                actions.push(TransferAction::Skip(id));
+                            }
+                        }
+                        TransferState::Failed(e) => {
+                            ui.colored_label(
+                                ui.visuals().error_fg_color,
+                                format!("✗ {}", e.message()),
+                            )
+                            .on_hover_text(e.detail().unwrap_or_default());
+                            if ui.small_button("Retry").clicked() {
+                                actions.push(TransferAction::Retry(id));
+                            }
+                        }
+                        TransferState::Cancelled => {
+                            ui.weak("Cancelled");
+                            if ui.small_button("Retry").clicked() {
+                                actions.push(TransferAction::Retry(id));
+                            }
+                        }
+                        TransferState::Skipped => {
+                            ui.weak("Skipped");
+                        }
+                    }
+                });
+            }
+        });
+    actions
+}

@@ -130,6 +130,16 @@ impl App {
         &self.transfers
     }
 
+    /// The messages shown in the corner now.
+    pub fn toasts(&self) -> impl Iterator<Item = &str> {
+        self.toasts.iter().map(|t| t.text.as_str())
+    }
+
+    /// Is the share dialog open, and its state.
+    pub fn share_dialog(&self) -> Option<&ShareDialog> {
+        self.share.as_ref()
+    }
+
     pub fn connection_label(&self) -> &str {
         &self.current.label
     }
@@ -647,9 +657,11 @@ impl App {
                     if let Some(l) = self.listing.as_mut() {
                         let edit = ui.add(
                             egui::TextEdit::singleline(&mut l.filter)
-                                .hint_text("Filter names")
+                                .hint_text("names containing…")
                                 .desired_width(180.0),
                         );
+                        let label = ui.label("Filter");
+                        let edit = edit.labelled_by(label.id);
                         if edit.changed() {
                             l.rebuild_view();
                         }

@@ -74,7 +74,11 @@ pub fn breadcrumbs_ui(ui: &mut egui::Ui, listing: &Listing) -> Option<BrowserAct
     let mut action = None;
     ui.horizontal_wrapped(|ui| {
         ui.spacing_mut().item_spacing.x = 2.0;
-        if ui.button(format!("🗀 {}", listing.bucket)).clicked() {
+        if ui
+            .button(&listing.bucket)
+            .on_hover_text("The bucket's top level")
+            .clicked()
+        {
             action = Some(BrowserAction::GoTo(String::new()));
         }
         let mut prefix = String::new();
@@ -314,10 +318,12 @@ pub fn browser_ui(ui: &mut egui::Ui, listing: &mut Listing) -> Vec<BrowserAction
                 weak_color,
             );
 
-            if response.double_clicked() {
+            let m = ui.input(|i| i.modifiers);
+            let plain = !m.command && !m.shift;
+            if response.double_clicked() || (response.clicked() && plain && row.folder) {
+                // Folders open on a click, as in the S3 console; objects share on a double click.
                 opened = Some((row.key.clone(), row.folder));
             } else if response.clicked() {
-                let m = ui.input(|i| i.modifiers);
                 clicked = Some((pos, m.command, m.shift));
             }
             if response.secondary_clicked() && !selected {

@@ -195,13 +195,13 @@ fn link_section(ui: &mut egui::Ui, dialog: &mut ShareDialog) -> Option<ShareDial
             Loadable::Ready(()) => {
                 ui.colored_label(
                     egui::Color32::from_rgb(0x2e, 0x9e, 0x4f),
-                    "✓ Checked: the link works",
+                    "✔ Checked: the link works",
                 );
             }
             Loadable::Failed(e) => {
                 ui.colored_label(
                     ui.visuals().error_fg_color,
-                    format!("✗ The link does not work: {}", e.message()),
+                    format!("✖ The link does not work: {}", e.message()),
                 );
             }
             Loadable::Idle => {}

@@ -66,8 +66,8 @@ pub fn transfers_ui(ui: &mut egui::Ui, transfers: &Transfers) -> Vec<TransferAct
                         }
                         TransferState::Done => {
                             let text = match &t.link {
-                                Some(_) => format!("✓ Done, {} — link copied", human_size(t.total)),
-                                None => format!("✓ Done, {}", human_size(t.total)),
+                                Some(_) => format!("✔ Done, {} — link copied", human_size(t.total)),
+                                None => format!("✔ Done, {}", human_size(t.total)),
                             };
                             ui.label(text);
                         }
@@ -89,7 +89,7 @@ pub fn transfers_ui(ui: &mut egui::Ui, transfers: &Transfers) -> Vec<TransferAct
                         TransferState::Failed(e) => {
                             ui.colored_label(
                                 ui.visuals().error_fg_color,
-                                format!("✗ {}", e.message()),
+                                format!("✖ {}", e.message()),
                             )
                             .on_hover_text(e.detail().unwrap_or_default());
                             if ui.small_button("Retry").clicked() {

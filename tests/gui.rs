@@ -1,4 +1,4 @@
-//! The desktop app driven through egui_kittest (AccessKit labels and roles), against the
+//! The desktop app driven through `egui_kittest` (AccessKit labels and roles), against the
 //! embedded store on 127.0.0.1:0. Waiting is bounded `step_until`, never a fixed sleep.
 
 mod support;

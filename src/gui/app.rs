@@ -51,6 +51,8 @@ pub struct App {
     settings: Option<SettingsDraft>,
     window_size: Option<[f32; 2]>,
     context_set: bool,
+    /// The height of the transfers panel (toasts go above it).
+    bottom_inset: f32,
     /// A batch to look at next frame (a row was skipped by hand).
     pending_batch_check: Option<u64>,
 }
@@ -106,6 +108,7 @@ impl App {
             window_size: None,
             context_set: false,
             pending_batch_check: None,
+            bottom_inset: 0.0,
         }
     }
 
@@ -120,6 +123,11 @@ impl App {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Show `listing` as if it had been listed (benchmarks: a million rows without a server).
+    pub fn set_listing(&mut self, listing: Listing) {
+        self.listing = Some(listing);
     }
 
     pub fn listing(&self) -> Option<&Listing> {
@@ -587,8 +595,9 @@ impl App {
                 });
             });
         }
+        self.bottom_inset = 0.0;
         if !self.transfers.rows.is_empty() {
-            egui::Panel::bottom("transfers")
+            let panel = egui::Panel::bottom("transfers")
                 .resizable(true)
                 .show(ui, |ui| {
                     let actions = transfers_ui(ui, &self.transfers);
@@ -596,10 +605,12 @@ impl App {
                         self.transfer_action(a);
                     }
                 });
+            self.bottom_inset = panel.response.rect.height();
         }
         egui::Panel::left("buckets")
             .resizable(true)
-            .default_size(180.0)
+            .default_size(200.0)
+            .min_size(160.0)
             .show(ui, |ui| {
                 let current = self.listing.as_ref().map(|l| l.bucket.clone());
                 if let Some(BrowserAction::OpenBucket(b)) =
@@ -895,7 +906,11 @@ impl App {
         // One repaint when the next toast should go: no polling.
         ctx.request_repaint_after(next_end - now);
         egui::Area::new(egui::Id::unique("toasts"))
-            .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-16.0, -16.0))
+            // Above the transfers panel, so its buttons stay reachable.
+            .anchor(
+                egui::Align2::RIGHT_BOTTOM,
+                egui::vec2(-16.0, -16.0 - self.bottom_inset),
+            )
             .order(egui::Order::Foreground)
             .interactable(false)
             .show(ctx, |ui| {
@@ -935,16 +950,35 @@ fn drop_overlay(ctx: &egui::Context, screen: egui::Rect, target: Option<S3Uri>) 
         egui::Id::unique("drop-overlay"),
     ));
     painter.rect_filled(screen, 0.0, egui::Color32::from_black_alpha(170));
-    let text = match target {
-        Some(t) => format!("Drop to upload to\n{t}"),
-        None => "Open a bucket first: files go to the folder shown".to_owned(),
+    let card = egui::Rect::from_center_size(screen.center(), egui::vec2(440.0, 120.0));
+    let accent = egui::Color32::from_rgb(0x1f, 0x6f, 0x8b);
+    painter.rect(
+        card,
+        12.0,
+        egui::Color32::from_rgb(0x1b, 0x26, 0x2c),
+        egui::Stroke::new(2.0, accent),
+        egui::StrokeKind::Inside,
+    );
+    let (title, place) = match target {
+        Some(t) => ("Drop to upload to".to_owned(), t.to_string()),
+        None => (
+            "Open a bucket first".to_owned(),
+            "files go to the folder shown".to_owned(),
+        ),
     };
     painter.text(
-        screen.center(),
+        card.center() - egui::vec2(0.0, 18.0),
         egui::Align2::CENTER_CENTER,
-        text,
+        title,
         egui::FontId::proportional(22.0),
         egui::Color32::WHITE,
+    );
+    painter.text(
+        card.center() + egui::vec2(0.0, 18.0),
+        egui::Align2::CENTER_CENTER,
+        place,
+        egui::FontId::monospace(16.0),
+        egui::Color32::from_rgb(0xa8, 0xd8, 0xea),
     );
 }
 

@@ -174,31 +174,57 @@ pub fn browser_ui(ui: &mut egui::Ui, listing: &mut Listing) -> Vec<BrowserAction
         }
     };
     let mut sort_clicked = None;
-    ui.horizontal(|ui| {
-        let name_w = (ui.available_width() - SIZE_W - MODIFIED_W - CLASS_W - 24.0).max(120.0);
-        for (column, title, width) in [
-            (Column::Name, "Name", name_w),
-            (Column::Size, "Size", SIZE_W),
-            (Column::Modified, "Modified", MODIFIED_W),
-            (Column::StorageClass, "Storage class", CLASS_W),
-        ] {
-            let text = format!("{title}{}", arrow(column));
-            let clicked = ui
-                .allocate_ui_with_layout(
-                    egui::vec2(width, ROW_HEIGHT),
-                    egui::Layout::left_to_right(egui::Align::Center),
-                    |ui| {
-                        ui.add(egui::Button::new(egui::RichText::new(text).strong()).frame(false))
-                            .on_hover_text(format!("Sort by {}", title.to_lowercase()))
-                            .clicked()
-                    },
-                )
-                .inner;
-            if clicked {
-                sort_clicked = Some(column);
-            }
+    let (header, _) =
+        ui.allocate_exact_size(egui::vec2(ui.available_width(), ROW_HEIGHT), Sense::hover());
+    let name_w = (header.width() - SIZE_W - MODIFIED_W - CLASS_W - 24.0).max(120.0);
+    let mut x = header.left();
+    for (column, title, width, align) in [
+        (Column::Name, "Name", name_w, egui::Align2::LEFT_CENTER),
+        (Column::Size, "Size", SIZE_W, egui::Align2::RIGHT_CENTER),
+        (
+            Column::Modified,
+            "Modified",
+            MODIFIED_W,
+            egui::Align2::LEFT_CENTER,
+        ),
+        (
+            Column::StorageClass,
+            "Storage class",
+            CLASS_W,
+            egui::Align2::LEFT_CENTER,
+        ),
+    ] {
+        // The same x positions as the rows' text, so the columns line up.
+        let rect =
+            egui::Rect::from_min_size(egui::pos2(x, header.top()), egui::vec2(width, ROW_HEIGHT));
+        x += width;
+        let text = format!("{title}{}", arrow(column));
+        let response = ui
+            .interact(rect, ui.scope_id().with(("header", title)), Sense::click())
+            .on_hover_text(format!("Sort by {}", title.to_lowercase()));
+        let label = text.clone();
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+        let color = if response.hovered() {
+            ui.visuals().strong_text_color()
+        } else {
+            ui.visuals().text_color()
+        };
+        let pos = if align == egui::Align2::RIGHT_CENTER {
+            egui::pos2(rect.right() - 12.0, rect.center().y)
+        } else {
+            egui::pos2(rect.left() + 4.0, rect.center().y)
+        };
+        ui.painter().text(
+            pos,
+            align,
+            text,
+            egui::TextStyle::Button.resolve(ui.style()),
+            color,
+        );
+        if response.clicked() {
+            sort_clicked = Some(column);
         }
-    });
+    }
     if let Some(c) = sort_clicked {
         listing.sort_by(c);
     }

@@ -14,6 +14,7 @@ pub enum TransferAction {
     ClearFinished,
 }
 
+#[allow(clippy::too_many_lines)] // one match arm per transfer state, each a few widgets
 pub fn transfers_ui(ui: &mut egui::Ui, transfers: &Transfers) -> Vec<TransferAction> {
     let mut actions = Vec::new();
     ui.horizontal(|ui| {
@@ -40,8 +41,15 @@ pub fn transfers_ui(ui: &mut egui::Ui, transfers: &Transfers) -> Vec<TransferAct
                 ui.horizontal(|ui| {
                     let arrow = if t.planned.download { "⬇" } else { "⬆" };
                     ui.label(arrow);
-                    ui.add_sized([220.0, 18.0], egui::Label::new(t.name()).truncate())
-                        .on_hover_text(t.planned.object.to_string());
+                    ui.allocate_ui_with_layout(
+                        egui::vec2(220.0, 18.0),
+                        egui::Layout::left_to_right(egui::Align::Center),
+                        |ui| {
+                            ui.set_min_width(220.0);
+                            ui.add(egui::Label::new(t.name()).truncate())
+                                .on_hover_text(t.planned.object.to_string());
+                        },
+                    );
                     match &t.state {
                         TransferState::Waiting => {
                             ui.weak("Waiting…");

@@ -34,7 +34,8 @@ for run in $(seq "$runs"); do
   t0=$(date +%s.%N)
   env -i PATH="$PATH" HOME="$home" DISPLAY="$DISPLAY" LIBGL_ALWAYS_SOFTWARE=1 "$bin" >/dev/null 2>&1 &
   app=$!
-  xdotool search --sync --onlyvisible --name '^s3share' >/dev/null
+  # Poll every 10 ms (xdotool's own --sync waits in 0.5 s steps).
+  until xdotool search --onlyvisible --name '^s3share' >/dev/null 2>&1; do sleep 0.01; done
   t1=$(date +%s.%N)
   starts+=("$(echo "($t1 - $t0) * 1000" | bc -l)")
   if [ "$run" -lt "$runs" ]; then kill "$app"; wait "$app" 2>/dev/null || true; fi

@@ -5,9 +5,7 @@
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use s3share::engine::aws_files::AwsFiles;
 use s3share::engine::config::Config;
-use s3share::engine::local_store::{LocalCredentials, LocalStoreOptions};
 use s3share::engine::{Entry, ObjectInfo};
 use s3share::gui::app::App;
 use s3share::gui::backend::{Backend, BackendOptions, ConnectTarget};
@@ -23,20 +21,8 @@ fn main() {
         .build()
         .expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
-    let backend = Backend::new(BackendOptions {
-        runtime: rt.handle().clone(),
-        config_path: dir.path().join("config.toml"),
-        local_store: LocalStoreOptions {
-            data_dir: dir.path().join("store"),
-            port: 0,
-            credentials: LocalCredentials::generate().expect("credentials"),
-            region: "us-east-1".into(),
-        },
-        aws_files: Some(AwsFiles {
-            config: dir.path().join("aws/config"),
-            credentials: dir.path().join("aws/credentials"),
-        }),
-    });
+    let backend =
+        Backend::new(BackendOptions::in_folder(rt.handle().clone(), dir.path()).expect("options"));
     let mut app = App::new(backend, Config::default(), ConnectTarget::Local, false);
     let mut listing = Listing::new(1, "shared".into(), "big/".into(), usize::MAX);
     let now = time::OffsetDateTime::now_utc();

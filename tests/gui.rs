@@ -10,7 +10,6 @@ use std::time::{Duration, Instant, SystemTime};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use s3share::engine::Connection;
-use s3share::engine::aws_files::AwsFiles;
 use s3share::engine::config::Config;
 use s3share::engine::local_store::{LocalCredentials, LocalStore, LocalStoreOptions, seed_objects};
 use s3share::engine::presign::query_param;
@@ -38,20 +37,9 @@ fn runtime() -> tokio::runtime::Runtime {
 impl Gui {
     fn start(rt: tokio::runtime::Runtime, start: impl FnOnce(&Path) -> ConnectTarget) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let backend = Backend::new(BackendOptions {
-            runtime: rt.handle().clone(),
-            config_path: dir.path().join("config/config.toml"),
-            local_store: LocalStoreOptions {
-                data_dir: dir.path().join("local-store"),
-                port: 0,
-                credentials: LocalCredentials::generate().expect("credentials"),
-                region: "us-east-1".into(),
-            },
-            aws_files: Some(AwsFiles {
-                config: dir.path().join("aws/config"),
-                credentials: dir.path().join("aws/credentials"),
-            }),
-        });
+        let backend = Backend::new(
+            BackendOptions::in_folder(rt.handle().clone(), dir.path()).expect("options"),
+        );
         let target = start(dir.path());
         let app = App::new(backend, Config::default(), target, false);
         let harness = Harness::builder()
@@ -349,21 +337,7 @@ fn share_dialog_warns_when_the_credentials_expire_first() {
     let store = rt.block_on(TestStore::start());
     rt.block_on(put(&store.conn(), "t.txt", b"temporary"));
     let creds_expiry = SystemTime::now() + Duration::from_secs(600);
-    let creds = aws_credential_types::Credentials::new(
-        &store.store.credentials().access_key_id,
-        store.store.credentials().secret_access_key.expose(),
-        Some("session-token-from-sts".into()),
-        Some(creds_expiry),
-        "test-sts",
-    );
-    let provider = aws_credential_types::provider::SharedCredentialsProvider::new(creds);
-    let sdk = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(provider.clone())
-        .build();
-    let conn = Connection::from_sdk_config(store.store.connection_settings(), sdk, Some(provider))
-        .expect("connection");
+    let conn = store.conn_with_temporary_credentials(creds_expiry);
     let mut gui = Gui::on(rt, conn);
     gui.listed("");
     gui.harness.get_by_label("t.txt").click();

@@ -137,25 +137,7 @@ async fn temporary_credentials_cut_the_link_short_and_say_so() {
     let store = TestStore::start().await;
     let object = put(&store, "t.txt", b"temporary").await;
     let creds_expiry = SystemTime::now() + Duration::from_secs(600);
-    let creds = aws_credential_types::Credentials::new(
-        &store.store.credentials().access_key_id,
-        store.store.credentials().secret_access_key.expose(),
-        Some("session-token-from-sts".into()),
-        Some(creds_expiry),
-        "test-sts",
-    );
-    let provider = aws_credential_types::provider::SharedCredentialsProvider::new(creds);
-    let sdk = aws_config::SdkConfig::builder()
-        .behavior_version(aws_config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(provider.clone())
-        .build();
-    let conn = s3share::engine::Connection::from_sdk_config(
-        store.store.connection_settings(),
-        sdk,
-        Some(provider),
-    )
-    .expect("connection");
+    let conn = store.conn_with_temporary_credentials(creds_expiry);
     let link = share(&conn, &request(&object, "1h")).await.expect("share");
     assert!(link.cut_short());
     assert_eq!(link.expires_at, creds_expiry);

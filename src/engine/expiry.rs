@@ -198,10 +198,7 @@ pub fn round_for_people(d: Duration) -> Duration {
 
 /// The deadline as a person reads a clock, in local time where it is known (else UTC, marked).
 pub fn format_clock(now: OffsetDateTime, at: OffsetDateTime) -> String {
-    let (at, zone) = match LOCAL_OFFSET.get() {
-        Some(off) => (at.to_offset(*off), ""),
-        None => (at.to_offset(time::UtcOffset::UTC), " UTC"),
-    };
+    let (at, zone) = local_and_zone(at);
     let same_day = (at - now).whole_hours() < 20;
     let fmt = if same_day {
         time::macros::format_description!("[hour]:[minute]")
@@ -213,7 +210,7 @@ pub fn format_clock(now: OffsetDateTime, at: OffsetDateTime) -> String {
     format!("{}{zone}", at.format(&fmt).unwrap_or_default())
 }
 
-/// "15 min", "1 h 30 min", "1 day", "45 s": short words for toasts.
+/// "15 min", "1 h 30 min", "1 day", "45 s": short words for chips and toasts.
 pub fn format_compact_words(d: Duration) -> String {
     let s = d.as_secs();
     let (days, hours, mins, secs) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
@@ -238,16 +235,21 @@ pub fn format_compact_words(d: Duration) -> String {
 
 /// `at` in local time where it is known, else UTC.
 pub fn to_local(at: OffsetDateTime) -> OffsetDateTime {
-    at.to_offset(LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC))
+    local_and_zone(at).0
+}
+
+/// `at` in local time, with nothing to add; else in UTC, with " UTC" to print after it.
+fn local_and_zone(at: OffsetDateTime) -> (OffsetDateTime, &'static str) {
+    match LOCAL_OFFSET.get() {
+        Some(off) => (at.to_offset(*off), ""),
+        None => (at.to_offset(time::UtcOffset::UTC), " UTC"),
+    }
 }
 
 /// "Tue 14:05", or "Tue 1 Dec 14:05" six days or more away: the deadline with its weekday, in
 /// local time where it is known (else UTC, marked).
 pub fn format_weekday_clock(now: OffsetDateTime, at: OffsetDateTime) -> String {
-    let (at, zone) = match LOCAL_OFFSET.get() {
-        Some(off) => (at.to_offset(*off), ""),
-        None => (at.to_offset(time::UtcOffset::UTC), " UTC"),
-    };
+    let (at, zone) = local_and_zone(at);
     let fmt = if (at - now).whole_days() < 6 {
         time::macros::format_description!("[weekday repr:short] [hour]:[minute]")
     } else {
@@ -269,6 +271,20 @@ pub fn format_iso(at: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_words_for_chips_and_toasts() {
+        let words: Vec<String> = Expiry::PRESETS
+            .iter()
+            .map(|e| format_compact_words(e.duration()))
+            .collect();
+        assert_eq!(words, ["5 min", "15 min", "1 h", "1 day", "7 days"]);
+        assert_eq!(
+            format_compact_words(Duration::from_secs(5400)),
+            "1 h 30 min"
+        );
+        assert_eq!(format_compact_words(Duration::from_secs(45)), "45 s");
+    }
 
     fn secs(s: &str) -> u64 {
         s.parse::<Expiry>().map_or(0, Expiry::as_secs)

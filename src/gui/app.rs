@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::backend::{Backend, Clash, Command, ConnectTarget, Event, TransferUpdate};
 use super::state::{Listing, Loadable, Toast, Transfer, TransferState, Transfers};
 use super::widgets::browser::{self, BrowserAction};
-use super::widgets::connections::{self, AddConnectionForm, FormAction};
+use super::widgets::connections::{self, AddConnectionForm, FormAction, Picked};
 use super::widgets::expiry_picker::ExpiryPicker;
 use super::widgets::settings::{SettingsAction, SettingsDraft, settings_ui, theme_preference};
 use super::widgets::share_dialog::{ShareDialog, ShareDialogAction, share_dialog_ui};
@@ -53,8 +53,6 @@ pub struct App {
     context_set: bool,
     /// The height of the transfers panel (toasts go above it).
     bottom_inset: f32,
-    /// A batch to look at next frame (a row was skipped by hand).
-    pending_batch_check: Option<u64>,
 }
 
 impl App {
@@ -66,29 +64,22 @@ impl App {
         start: ConnectTarget,
         env_credentials: bool,
     ) -> Self {
-        let label = match &start {
-            ConnectTarget::Local => "Local store".to_owned(),
-            ConnectTarget::Settings(s) => s.label(),
-            ConnectTarget::Prepared { connection, .. } => connection.settings().label(),
-        };
-        let local = matches!(start, ConnectTarget::Local)
-            || matches!(start, ConnectTarget::Prepared { local: true, .. });
+        let label = start.label();
         let pending_location = config
             .app
             .last_location
             .as_deref()
             .filter(|_| config.app.last_connection.as_deref() == Some(label.as_str()))
             .and_then(|l| l.parse::<S3Uri>().ok());
-        backend.execute(Command::Connect(start));
         backend.execute(Command::LoadProfiles);
-        Self {
+        let mut app = Self {
             backend,
             config,
             current: Current {
                 label,
-                local,
+                local: false,
                 settings: ConnectionSettings::default(),
-                state: Loadable::Loading,
+                state: Loadable::Idle,
             },
             env_credentials,
             profiles: Vec::new(),
@@ -107,9 +98,10 @@ impl App {
             settings: None,
             window_size: None,
             context_set: false,
-            pending_batch_check: None,
             bottom_inset: 0.0,
-        }
+        };
+        app.connect(start);
+        app
     }
 
     /// The expiry new links get.
@@ -226,7 +218,7 @@ impl App {
             }
             Event::ConnectFailed { label, error } => {
                 self.current.label = label;
-                self.current.state = Loadable::Failed(error);
+                self.current.state = Loadable::Failed(self.explain(error));
                 ctx.send_viewport_cmd(egui::ViewportCommand::Title(self.title()));
             }
             Event::Buckets(result) => {
@@ -366,11 +358,11 @@ impl App {
             return;
         };
         let batch = t.batch;
+        let mut note = None;
         match update {
             TransferUpdate::Started { object, size } => {
                 t.planned.object = object;
                 t.state = TransferState::Running;
-                t.started = Some(Instant::now());
                 if size > 0 {
                     t.total = size;
                 }
@@ -382,8 +374,7 @@ impl App {
                 match link {
                     Some(Ok(l)) => t.link = Some(l),
                     Some(Err(e)) => {
-                        let msg = format!("Uploaded, but no link: {}", e.message());
-                        self.toast(msg, true);
+                        note = Some(format!("Uploaded, but no link: {}", e.message()));
                     }
                     None => {}
                 }
@@ -394,32 +385,31 @@ impl App {
             }
             TransferUpdate::Cancelled => t.state = TransferState::Cancelled,
         }
-        self.finish_batch(ctx, batch);
+        let finished = t.state.finished();
+        if let Some(note) = note {
+            self.toast(note, true);
+        }
+        if let Some(batch) = batch
+            && finished
+        {
+            self.finish_batch(ctx, batch);
+        }
     }
 
     /// When a batch's last transfer ends: copy its links (one per line) and show what landed.
     fn finish_batch(&mut self, ctx: &egui::Context, batch: u64) {
-        let Some(links) = self.transfers.batch_links(batch) else {
+        let Some((links, landed)) = self.transfers.end_batch(batch) else {
             return;
         };
-        let uploaded_here = self.transfers.rows.iter().any(|t| {
-            t.batch == batch
-                && !t.planned.download
-                && matches!(t.state, TransferState::Done)
-                && self.listing.as_ref().is_some_and(|l| {
-                    t.planned.object.bucket == l.bucket
-                        && t.planned.object.key.starts_with(&l.prefix)
-                })
-        });
-        let links: Vec<ShareLink> = links.into_iter().cloned().collect();
-        // Forget the links: the clipboard has them, the rows need not.
-        for t in self.transfers.rows.iter_mut().filter(|t| t.batch == batch) {
-            t.batch = 0;
-        }
         if !links.is_empty() {
             self.copy_links(ctx, &links.iter().collect::<Vec<_>>());
         }
-        if uploaded_here {
+        let here = self.listing.as_ref().is_some_and(|l| {
+            landed
+                .iter()
+                .any(|o| o.bucket == l.bucket && o.key.starts_with(&l.prefix))
+        });
+        if here {
             self.refresh_listing();
         }
     }
@@ -467,12 +457,8 @@ impl App {
 
     fn connect(&mut self, target: ConnectTarget) {
         self.current.state = Loadable::Loading;
-        self.current.local = matches!(target, ConnectTarget::Local);
-        self.current.label = match &target {
-            ConnectTarget::Local => "Local store".into(),
-            ConnectTarget::Settings(s) => s.label(),
-            ConnectTarget::Prepared { connection, .. } => connection.settings().label(),
-        };
+        self.current.local = target.is_local();
+        self.current.label = target.label();
         self.buckets = Loadable::Idle;
         self.listing = None;
         self.backend.execute(Command::Connect(target));
@@ -567,15 +553,23 @@ impl App {
             );
             return;
         };
-        let batch = self.next_batch;
-        self.next_batch += 1;
-        let share = self.config.app.share_on_drop.then(|| self.default_expiry());
+        let (batch, share) = self.new_batch();
         self.backend.execute(Command::Upload {
             batch,
             paths,
             prefix,
             share,
         });
+    }
+
+    /// A new upload batch, and the link lifetime its files get when share on drop is on.
+    fn new_batch(&mut self) -> (u64, Option<Expiry>) {
+        let batch = self.next_batch;
+        self.next_batch += 1;
+        (
+            batch,
+            self.config.app.share_on_drop.then(|| self.default_expiry()),
+        )
     }
 
     // ---------------------------------------------------------------------------------------
@@ -602,7 +596,7 @@ impl App {
                 .show(ui, |ui| {
                     let actions = transfers_ui(ui, &self.transfers);
                     for a in actions {
-                        self.transfer_action(a);
+                        self.transfer_action(ui.ctx(), a);
                     }
                 });
             self.bottom_inset = panel.response.rect.height();
@@ -630,11 +624,19 @@ impl App {
         egui::Panel::top("top").show(ui, |ui| {
             ui.add_space(4.0);
             ui.horizontal(|ui| {
-                let saved = self.config.connections.clone();
-                let choices = connections::choices(self.env_credentials, &self.profiles, &saved);
-                match connections::picker_ui(ui, &self.current.label, &choices) {
-                    Some(Ok(choice)) => self.connect(choice.target),
-                    Some(Err(())) => self.add_connection = Some(AddConnectionForm::default()),
+                // The entries are built only while the list is open.
+                let choices = || {
+                    connections::choices(
+                        self.env_credentials,
+                        &self.profiles,
+                        &self.config.connections,
+                    )
+                };
+                match connections::picker_ui(ui, &self.current.label, choices) {
+                    Some(Picked::Connect(target)) => self.connect(target),
+                    Some(Picked::AddConnection) => {
+                        self.add_connection = Some(AddConnectionForm::default());
+                    }
                     None => {}
                 }
                 if self.current.state.is_loading() {
@@ -648,9 +650,7 @@ impl App {
                     .clicked()
                     && let Some(prefix) = self.listing.as_ref().map(Listing::location)
                 {
-                    let batch = self.next_batch;
-                    self.next_batch += 1;
-                    let share = self.config.app.share_on_drop.then(|| self.default_expiry());
+                    let (batch, share) = self.new_batch();
                     self.backend.execute(Command::PickFiles {
                         batch,
                         prefix,
@@ -688,10 +688,7 @@ impl App {
             ui.add_space(24.0);
             ui.vertical_centered(|ui| {
                 ui.heading("Could not connect");
-                ui.colored_label(
-                    ui.visuals().error_fg_color,
-                    self_explain(&self.current, clone_error(e)).message(),
-                );
+                ui.colored_label(ui.visuals().error_fg_color, e.message());
                 if let Some(d) = e.detail() {
                     ui.weak(d);
                 }
@@ -743,7 +740,7 @@ impl App {
         }
     }
 
-    fn transfer_action(&mut self, action: TransferAction) {
+    fn transfer_action(&mut self, ctx: &egui::Context, action: TransferAction) {
         match action {
             TransferAction::Cancel(id) => self.backend.execute(Command::Cancel(id)),
             TransferAction::Retry(id) => self.restart(id, Clash::Ask),
@@ -751,8 +748,10 @@ impl App {
             TransferAction::Skip(id) => {
                 if let Some(t) = self.transfers.get_mut(id) {
                     t.state = TransferState::Skipped;
-                    // The batch's links are copied once this, its last open row, ends.
-                    self.pending_batch_check = Some(t.batch);
+                    // The batch's links are copied once its last open row ends: maybe this one.
+                    if let Some(batch) = t.batch {
+                        self.finish_batch(ctx, batch);
+                    }
                 }
             }
             TransferAction::ClearFinished => self.transfers.clear_finished(),
@@ -760,7 +759,14 @@ impl App {
     }
 
     fn restart(&mut self, id: u64, clash: Clash) {
+        let fresh_batch = self.next_batch;
         if let Some(t) = self.transfers.get_mut(id) {
+            if t.batch.is_none() && !t.planned.download {
+                // Its batch has ended (its links were copied): a retried upload's link is
+                // copied on its own.
+                t.batch = Some(fresh_batch);
+                self.next_batch += 1;
+            }
             t.state = TransferState::Waiting;
             t.done = 0;
             t.speed = 0.0;
@@ -771,9 +777,6 @@ impl App {
     }
 
     fn dialogs(&mut self, ctx: &egui::Context) {
-        if let Some(batch) = self.pending_batch_check.take() {
-            self.finish_batch(ctx, batch);
-        }
         if let Some(mut d) = self.share.take() {
             match share_dialog_ui(ctx, &mut d, SystemTime::now()) {
                 Some(ShareDialogAction::Sign) => {
@@ -1009,12 +1012,4 @@ fn self_explain(current: &Current, e: Error) -> Error {
         .with_detail(detail);
     }
     e
-}
-
-fn clone_error(e: &Error) -> Error {
-    let err = Error::new(e.kind(), e.message());
-    match e.detail() {
-        Some(d) => err.with_detail(d),
-        None => err,
-    }
 }

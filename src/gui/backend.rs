@@ -43,6 +43,25 @@ pub enum ConnectTarget {
     },
 }
 
+impl ConnectTarget {
+    /// The name people see in the picker and the title.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Local => LOCAL_LABEL.to_owned(),
+            Self::Settings(s) => s.label(),
+            Self::Prepared { connection, .. } => connection.settings().label(),
+        }
+    }
+
+    /// Is it the embedded store (links work only on this computer)?
+    pub fn is_local(&self) -> bool {
+        matches!(self, Self::Local | Self::Prepared { local: true, .. })
+    }
+}
+
+/// The local store's name in the picker, the title and the settings file.
+pub const LOCAL_LABEL: &str = "Local store";
+
 /// What to do when the upload's key is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Clash {
@@ -188,7 +207,8 @@ pub enum Event {
     },
     LinksReady(Vec<Result<ShareLink>>),
     TransfersPlanned {
-        batch: u64,
+        /// The drop or pick the uploads came with (`None`: downloads).
+        batch: Option<u64>,
         share: Option<Expiry>,
         transfers: Vec<PlannedTransfer>,
         errors: Vec<Error>,
@@ -264,6 +284,27 @@ pub struct BackendOptions {
     pub aws_files: Option<AwsFiles>,
 }
 
+impl BackendOptions {
+    /// Everything under `dir`, the local store on a free port with fresh credentials, and no
+    /// settings of the user's read or written (tests and benchmarks).
+    pub fn in_folder(runtime: Handle, dir: &std::path::Path) -> Result<Self> {
+        Ok(Self {
+            runtime,
+            config_path: dir.join("config/config.toml"),
+            local_store: LocalStoreOptions {
+                data_dir: dir.join("local-store"),
+                port: 0,
+                credentials: crate::engine::local_store::LocalCredentials::generate()?,
+                region: crate::engine::connection::DEFAULT_REGION.to_owned(),
+            },
+            aws_files: Some(AwsFiles {
+                config: dir.join("aws/config"),
+                credentials: dir.join("aws/credentials"),
+            }),
+        })
+    }
+}
+
 pub struct Backend {
     rt: Handle,
     events: EventSender,
@@ -330,11 +371,6 @@ impl Backend {
             out.push(event);
         }
         out
-    }
-
-    /// Is any work still running (for "idle" checks and the spinner)?
-    pub fn transfers_running(&self) -> usize {
-        self.transfers.len()
     }
 
     fn current(&self) -> Option<Arc<Connection>> {
@@ -419,6 +455,41 @@ impl Backend {
                 }
                 return;
             }
+            Command::Upload {
+                batch,
+                paths,
+                prefix,
+                share,
+            } => {
+                let next = self.next_transfer.clone();
+                self.spawn(plan(events, next, batch, paths, prefix, share));
+                return;
+            }
+            Command::PickFiles {
+                batch,
+                prefix,
+                share,
+            } => {
+                let next = self.next_transfer.clone();
+                self.spawn(async move {
+                    let picked = rfd::AsyncFileDialog::new()
+                        .set_title(format!("Upload to {prefix}"))
+                        .pick_files()
+                        .await;
+                    match picked {
+                        Some(files) => {
+                            let paths = files.iter().map(|f| f.path().to_owned()).collect();
+                            plan(events, next, batch, paths, prefix, share).await;
+                        }
+                        None => events.send(Event::PickCancelled).await,
+                    }
+                });
+                return;
+            }
+            Command::Download { objects } => {
+                self.download(objects);
+                return;
+            }
             Command::Cancel(id) => {
                 if let Some(task) = self.transfers.remove(&id) {
                     task.abort();
@@ -469,36 +540,6 @@ impl Backend {
                     events.send(Event::LinksReady(links)).await;
                 });
             }
-            Command::Upload {
-                batch,
-                paths,
-                prefix,
-                share,
-            } => self.plan_and_upload(conn, batch, paths, prefix, share),
-            Command::PickFiles {
-                batch,
-                prefix,
-                share,
-            } => {
-                let planner = Planner {
-                    conn,
-                    events: events.clone(),
-                    next: self.next_transfer.clone(),
-                };
-                self.spawn(async move {
-                    let picked = rfd::AsyncFileDialog::new()
-                        .set_title(format!("Upload to {prefix}"))
-                        .pick_files()
-                        .await;
-                    match picked {
-                        Some(files) => {
-                            let paths = files.iter().map(|f| f.path().to_owned()).collect();
-                            planner.plan(batch, paths, prefix, share).await;
-                        }
-                        None => events.send(Event::PickCancelled).await,
-                    }
-                });
-            }
             Command::StartTransfer {
                 transfer,
                 clash,
@@ -520,7 +561,6 @@ impl Backend {
                 });
                 self.transfers.insert(id, task);
             }
-            Command::Download { objects } => self.download(objects),
             Command::Delete { objects } => {
                 self.spawn(async move {
                     let mut deleted = 0;
@@ -551,6 +591,9 @@ impl Backend {
             | Command::LoadProfiles
             | Command::AddConnection { .. }
             | Command::WantRows(_)
+            | Command::Upload { .. }
+            | Command::PickFiles { .. }
+            | Command::Download { .. }
             | Command::Cancel(_) => {}
         }
     }
@@ -570,7 +613,7 @@ impl Backend {
         self.connect_task = Some(self.spawn(async move {
             let (label, result) = match target {
                 ConnectTarget::Local => (
-                    "Local store".to_owned(),
+                    LOCAL_LABEL.to_owned(),
                     connect_local(&store, options).await.map(|c| (c, true)),
                 ),
                 ConnectTarget::Settings(settings) => (
@@ -636,22 +679,6 @@ impl Backend {
         self.listing = Some((task, want_tx));
     }
 
-    fn plan_and_upload(
-        &self,
-        conn: Arc<Connection>,
-        batch: u64,
-        paths: Vec<PathBuf>,
-        prefix: S3Uri,
-        share: Option<Expiry>,
-    ) {
-        let planner = Planner {
-            conn,
-            events: self.events.clone(),
-            next: self.next_transfer.clone(),
-        };
-        self.spawn(async move { planner.plan(batch, paths, prefix, share).await });
-    }
-
     fn download(&self, objects: Vec<S3Uri>) {
         let events = self.events.clone();
         let next = self.next_transfer.clone();
@@ -677,7 +704,7 @@ impl Backend {
                 .collect();
             events
                 .send(Event::TransfersPlanned {
-                    batch: 0,
+                    batch: None,
                     share: None,
                     transfers,
                     errors: Vec::new(),
@@ -690,44 +717,41 @@ impl Backend {
 /// How many rows a new listing loads before waiting for the browser to scroll.
 pub const FIRST_ROWS: usize = 5_000;
 
-/// Expands paths into uploads and starts them.
-struct Planner {
-    conn: Arc<Connection>,
+/// Expand paths into planned uploads under `prefix` (off the UI thread: folders are walked) and
+/// hand them to the app, which starts each with `StartTransfer` — so every start (first try,
+/// Retry, Replace, Keep both) takes the same road and Cancel can find it.
+async fn plan(
     events: EventSender,
     next: Arc<AtomicU64>,
-}
-
-impl Planner {
-    async fn plan(self, batch: u64, paths: Vec<PathBuf>, prefix: S3Uri, share: Option<Expiry>) {
-        // Fail early on a vanished connection rather than after walking a big folder.
-        drop(self.conn);
-        let key_prefix = prefix.key.clone();
-        let planned = tokio::task::spawn_blocking(move || plan_uploads(&paths, &key_prefix)).await;
-        let (files, errors) = match planned {
-            Ok(p) => p,
-            Err(e) => (Vec::new(), vec![joined(&e)]),
-        };
-        let transfers: Vec<PlannedTransfer> = files
-            .into_iter()
-            .map(|f| PlannedTransfer {
-                id: self.next.fetch_add(1, Ordering::Relaxed),
-                object: S3Uri::new(prefix.bucket.clone(), f.key),
-                path: f.path,
-                size: f.size,
-                download: false,
-            })
-            .collect();
-        self.events
-            .send(Event::TransfersPlanned {
-                batch,
-                share,
-                transfers: transfers.clone(),
-                errors,
-            })
-            .await;
-        // The app asks for each with `StartTransfer`, so every start (first try, Retry,
-        // Replace, Keep both) takes the same road and Cancel can find it.
-    }
+    batch: u64,
+    paths: Vec<PathBuf>,
+    prefix: S3Uri,
+    share: Option<Expiry>,
+) {
+    let key_prefix = prefix.key.clone();
+    let planned = tokio::task::spawn_blocking(move || plan_uploads(&paths, &key_prefix)).await;
+    let (files, errors) = match planned {
+        Ok(p) => p,
+        Err(e) => (Vec::new(), vec![joined(&e)]),
+    };
+    let transfers = files
+        .into_iter()
+        .map(|f| PlannedTransfer {
+            id: next.fetch_add(1, Ordering::Relaxed),
+            object: S3Uri::new(prefix.bucket.clone(), f.key),
+            path: f.path,
+            size: f.size,
+            download: false,
+        })
+        .collect();
+    events
+        .send(Event::TransfersPlanned {
+            batch: Some(batch),
+            share,
+            transfers,
+            errors,
+        })
+        .await;
 }
 
 async fn run_upload(
@@ -901,6 +925,7 @@ fn not_connected(command: Command, err: Error) -> Event {
             errors: vec![err],
         },
         Command::CreateFolder { .. } => Event::FolderCreated(Err(err)),
+        // ListBuckets; the other commands need no connection.
         _ => Event::Buckets(Err(err)),
     }
 }

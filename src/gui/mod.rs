@@ -85,7 +85,7 @@ pub fn start_target(
         return ConnectTarget::Settings(global.settings());
     }
     if let Some(last) = config.app.last_connection.as_deref() {
-        if last == "Local store" {
+        if last == backend::LOCAL_LABEL {
             return ConnectTarget::Local;
         }
         if let Some(saved) = config.connections.iter().find(|c| c.label() == last) {

@@ -1,7 +1,7 @@
 //! What the UI shows, and nothing that does IO: listings with their sort, filter and selection,
 //! transfers, toasts.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -98,6 +98,9 @@ pub struct Listing {
     pub wanted: usize,
     /// Selected rows (indices into `rows`).
     pub selected: BTreeSet<u32>,
+    /// How many of `rows` are folders (counted as pages arrive; the status line needs it each
+    /// frame).
+    folders: usize,
     /// The keyboard cursor, a position in `view`; also the anchor of shift-click ranges.
     pub cursor: Option<usize>,
     pub anchor: Option<usize>,
@@ -124,6 +127,7 @@ impl Listing {
             error: None,
             wanted,
             selected: BTreeSet::new(),
+            folders: 0,
             cursor: None,
             anchor: None,
             visible: (0, 0),
@@ -149,6 +153,7 @@ impl Listing {
                 .into_iter()
                 .map(|e| Row::from_entry(e, &self.prefix)),
         );
+        self.folders += self.rows[start..].iter().filter(|r| r.folder).count();
         self.more = more;
         if self.arrival_order_is_view_order() && !self.stale {
             // Folders first: new folders go after the last folder, objects at the end.
@@ -230,13 +235,12 @@ impl Listing {
     }
 
     pub fn objects(&self) -> usize {
-        self.rows.iter().filter(|r| !r.folder).count()
+        self.rows.len() - self.folders
     }
 
     /// "1,204 objects, 3 folders" / "120,000 objects, loading…"
     pub fn summary(&self) -> String {
-        let objects = self.objects();
-        let folders = self.rows.len() - objects;
+        let (objects, folders) = (self.objects(), self.folders);
         let mut s = format!(
             "{} {}",
             thousands(objects as u64),
@@ -380,12 +384,13 @@ impl TransferState {
 #[derive(Debug)]
 pub struct Transfer {
     pub planned: PlannedTransfer,
-    pub batch: u64,
+    /// The drop or pick this upload came with; its links are copied together when the batch's
+    /// last row ends, then this is cleared. `None` for downloads.
+    pub batch: Option<u64>,
     pub share: Option<Expiry>,
     pub state: TransferState,
     pub done: u64,
     pub total: u64,
-    pub started: Option<Instant>,
     /// (time, bytes) a second or so ago, for the speed.
     pub speed_mark: Option<(Instant, u64)>,
     pub speed: f64,
@@ -393,7 +398,7 @@ pub struct Transfer {
 }
 
 impl Transfer {
-    pub fn new(planned: PlannedTransfer, batch: u64, share: Option<Expiry>) -> Self {
+    pub fn new(planned: PlannedTransfer, batch: Option<u64>, share: Option<Expiry>) -> Self {
         let total = planned.size;
         Self {
             planned,
@@ -402,7 +407,6 @@ impl Transfer {
             state: TransferState::Waiting,
             done: 0,
             total,
-            started: None,
             speed_mark: None,
             speed: 0.0,
             link: None,
@@ -475,12 +479,10 @@ impl Transfer {
     }
 }
 
-/// The transfers panel's rows and the batches they belong to.
+/// The transfers panel's rows.
 #[derive(Debug, Default)]
 pub struct Transfers {
     pub rows: Vec<Transfer>,
-    /// Batches whose links are copied together when their last transfer ends.
-    pub open_batches: HashMap<u64, usize>,
 }
 
 impl Transfers {
@@ -502,15 +504,26 @@ impl Transfers {
         });
     }
 
-    /// When every transfer of `batch` has ended: the links made, in the order planned.
-    pub fn batch_links(&self, batch: u64) -> Option<Vec<&ShareLink>> {
-        let mut rows = self.rows.iter().filter(|t| t.batch == batch).peekable();
-        rows.peek()?;
-        let rows: Vec<&Transfer> = rows.collect();
-        if rows.iter().any(|t| !t.state.finished()) {
+    /// When every transfer of `batch` has ended: close the batch and return its rows' links in
+    /// the order planned, and where its finished uploads landed. `None` while one still runs.
+    pub fn end_batch(&mut self, batch: u64) -> Option<(Vec<ShareLink>, Vec<S3Uri>)> {
+        if self
+            .rows
+            .iter()
+            .any(|t| t.batch == Some(batch) && !t.state.finished())
+        {
             return None;
         }
-        Some(rows.iter().filter_map(|t| t.link.as_ref()).collect())
+        let mut links = Vec::new();
+        let mut landed = Vec::new();
+        for t in self.rows.iter_mut().filter(|t| t.batch == Some(batch)) {
+            t.batch = None;
+            if matches!(t.state, TransferState::Done) {
+                landed.push(t.planned.object.clone());
+            }
+            links.extend(t.link.clone());
+        }
+        Some((links, landed))
     }
 }
 

@@ -35,6 +35,28 @@ impl TestStore {
         self.store.connect().expect("connection")
     }
 
+    /// A connection signing with temporary credentials (a session token, as STS or SSO give)
+    /// that expire at `expires_at`; the store accepts them like its own keys.
+    pub fn conn_with_temporary_credentials(&self, expires_at: std::time::SystemTime) -> Connection {
+        let creds = aws_credential_types::Credentials::new(
+            &self.store.credentials().access_key_id,
+            self.store.credentials().secret_access_key.expose(),
+            Some("session-token-from-sts".into()),
+            Some(expires_at),
+            "test-sts",
+        );
+        let provider = aws_credential_types::provider::SharedCredentialsProvider::new(creds);
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new(
+                self.store.region().to_owned(),
+            ))
+            .credentials_provider(provider.clone())
+            .build();
+        Connection::from_sdk_config(self.store.connection_settings(), sdk, Some(provider))
+            .expect("connection")
+    }
+
     /// A scratch folder for local files.
     pub fn scratch(&self) -> std::path::PathBuf {
         let p = self.dir.path().join("scratch");

@@ -274,7 +274,6 @@ pub fn browser_ui(ui: &mut egui::Ui, listing: &mut Listing) -> Vec<BrowserAction
     let mut clicked = None;
     let mut opened = None;
     let out = scroll.show_rows(ui, ROW_HEIGHT, total, |ui, range| {
-        let name_w = (ui.available_width() - SIZE_W - MODIFIED_W - CLASS_W - 24.0).max(120.0);
         for pos in range.clone() {
             let index = listing.view[pos];
             let row = &listing.rows[index as usize];
@@ -335,11 +334,10 @@ pub fn browser_ui(ui: &mut egui::Ui, listing: &mut Listing) -> Vec<BrowserAction
                 weak_color,
             );
             x += MODIFIED_W;
-            let class = row.storage_class.clone().unwrap_or_default();
             painter.text(
                 egui::pos2(x, y),
                 egui::Align2::LEFT_CENTER,
-                class,
+                row.storage_class.as_deref().unwrap_or_default(),
                 font.clone(),
                 weak_color,
             );

@@ -20,7 +20,7 @@ pub fn choices(
     saved: &[ConnectionSettings],
 ) -> Vec<Choice> {
     let mut out = vec![Choice {
-        label: "Local store".into(),
+        label: crate::gui::backend::LOCAL_LABEL.into(),
         detail: "on this computer",
         target: ConnectTarget::Local,
     }];
@@ -58,26 +58,31 @@ pub fn choices(
     out
 }
 
-/// The picker; returns the chosen entry, or `Err(())` for "Add connection…".
+/// What the user picked.
+pub enum Picked {
+    Connect(ConnectTarget),
+    AddConnection,
+}
+
 pub fn picker_ui(
     ui: &mut egui::Ui,
     current: &str,
-    choices: &[Choice],
-) -> Option<Result<Choice, ()>> {
+    choices: impl FnOnce() -> Vec<Choice>,
+) -> Option<Picked> {
     let mut picked = None;
     egui::ComboBox::from_id_salt("connection")
         .selected_text(format!("🔌 {current}"))
         .width(220.0)
         .show_ui(ui, |ui| {
-            for c in choices {
+            for c in choices() {
                 let text = format!("{}  ({})", c.label, c.detail);
                 if ui.selectable_label(c.label == current, text).clicked() {
-                    picked = Some(Ok(c.clone()));
+                    picked = Some(Picked::Connect(c.target.clone()));
                 }
             }
             ui.separator();
             if ui.button("Add connection…").clicked() {
-                picked = Some(Err(()));
+                picked = Some(Picked::AddConnection);
             }
         })
         .response

@@ -87,15 +87,7 @@ impl ExpiryPicker {
 
 /// Short chip text: "5 min", "15 min", "1 h", "1 day", "7 days".
 pub fn chip_label(e: Expiry) -> String {
-    let s = e.as_secs();
-    match s {
-        s if s % 86_400 == 0 => {
-            let d = s / 86_400;
-            format!("{d} {}", if d == 1 { "day" } else { "days" })
-        }
-        s if s % 3600 == 0 => format!("{} h", s / 3600),
-        s => format!("{} min", s / 60),
-    }
+    crate::engine::expiry::format_compact_words(e.duration())
 }
 
 /// Draw the picker; true when the choice changed.

@@ -2,10 +2,7 @@ use clap::Parser as _;
 
 fn main() -> std::process::ExitCode {
     s3share::engine::expiry::init_local_offset();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("S3SHARE_LOG"))
-        .with_writer(std::io::stderr)
-        .init();
+    s3share::logging::init();
     let cli = s3share::cli::Cli::parse();
     let result = if cli.command.is_none() {
         s3share::gui::run(&cli.global)

@@ -6,7 +6,6 @@ pub mod config;
 pub mod connection;
 pub mod error;
 pub mod expiry;
-#[cfg(feature = "local-store")]
 pub mod local_store;
 pub mod location;
 pub mod presign;

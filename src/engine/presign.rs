@@ -8,6 +8,7 @@ use std::fmt;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -201,6 +202,108 @@ pub fn presign_with_raw_expiry(
     }
 }
 
+/// What an upload form may send: a key under a prefix, a size limit, maybe one content type.
+#[derive(Debug, Clone)]
+pub struct PostPolicyInput<'a> {
+    /// The form's action: `scheme://authority/bucket` (path-style) or the bucket's host.
+    pub action: &'a str,
+    pub bucket: &'a str,
+    /// Every key must start with this (`uploads/`); the form sends `prefix${filename}`.
+    pub key_prefix: &'a str,
+    pub max_size: u64,
+    pub content_type: Option<&'a str>,
+    pub region: &'a str,
+    pub expires: Expiry,
+    pub now: SystemTime,
+}
+
+/// A presigned upload form: where to POST and the fields to send before the file. A bearer
+/// token like a link: its `Debug` hides the signature and the policy.
+#[derive(Clone)]
+pub struct PresignedPost {
+    pub action: String,
+    /// The form fields in order; the file goes after them.
+    pub fields: Vec<(String, String)>,
+    pub expires_at: SystemTime,
+}
+
+impl fmt::Debug for PresignedPost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PresignedPost")
+            .field(
+                "fields",
+                &self.fields.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// ISO-8601 with milliseconds, as POST policies write their expiration.
+fn policy_time(t: SystemTime) -> String {
+    let t = OffsetDateTime::from(t).to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.000Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Sign a browser-form upload (a SigV4 POST policy): the key must start with the prefix, the
+/// file must be at most `max_size` bytes (and not empty), of `content_type` when one is given,
+/// and the form works until the expiry. The same key derivation as links signs it.
+pub fn presign_post(creds: &SigningCredentials, input: &PostPolicyInput<'_>) -> PresignedPost {
+    let t = OffsetDateTime::from(input.now).to_offset(time::UtcOffset::UTC);
+    let date = format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day());
+    let amz_date = format!("{date}T{:02}{:02}{:02}Z", t.hour(), t.minute(), t.second());
+    let credential = format!(
+        "{}/{date}/{}/s3/aws4_request",
+        creds.access_key_id, input.region
+    );
+    let expires_at = input.now + input.expires.duration();
+    let mut fields: Vec<(String, String)> = vec![
+        ("key".into(), format!("{}${{filename}}", input.key_prefix)),
+        ("x-amz-algorithm".into(), "AWS4-HMAC-SHA256".into()),
+        ("x-amz-credential".into(), credential),
+        ("x-amz-date".into(), amz_date),
+    ];
+    if let Some(token) = &creds.session_token {
+        fields.push(("x-amz-security-token".into(), token.expose().to_owned()));
+    }
+    if let Some(ct) = input.content_type {
+        fields.push(("content-type".into(), ct.to_owned()));
+    }
+    let mut conditions = vec![
+        serde_json::json!({ "bucket": input.bucket }),
+        serde_json::json!(["starts-with", "$key", input.key_prefix]),
+        serde_json::json!(["content-length-range", 1, input.max_size]),
+    ];
+    for (name, value) in &fields[1..] {
+        conditions.push(serde_json::json!({ name.as_str(): value }));
+    }
+    let policy = serde_json::json!({
+        "expiration": policy_time(expires_at),
+        "conditions": conditions,
+    });
+    let policy_b64 = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
+    let signature = sign_post_policy(
+        creds.secret_access_key.expose(),
+        &date,
+        input.region,
+        &policy_b64,
+    );
+    fields.push(("policy".into(), policy_b64));
+    fields.push(("x-amz-signature".into(), signature));
+    PresignedPost {
+        action: input.action.to_owned(),
+        fields,
+        expires_at,
+    }
+}
+
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length; new_from_slice cannot fail for it.
     let mut mac = HmacSha256::new_from_slice(key)
@@ -228,6 +331,13 @@ fn signing_key(secret: &str, date: &str, region: &str) -> [u8; 32] {
         *cached = Some((Secret::new(secret), date.to_owned(), region.to_owned(), key));
         key
     })
+}
+
+/// The SigV4 signature of a POST policy (the base64 text itself is the string to sign), with
+/// the same key derivation as links: what a browser form carries in `x-amz-signature`.
+pub fn sign_post_policy(secret: &str, date: &str, region: &str, policy_base64: &str) -> String {
+    let key = signing_key(secret, date, region);
+    hex::encode(hmac(&key, policy_base64.as_bytes()))
 }
 
 fn derive_signing_key(secret: &str, date: &str, region: &str) -> [u8; 32] {

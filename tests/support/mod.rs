@@ -122,3 +122,132 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
 pub fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
+
+/// `s3share local` in a child process (so a test can stop, kill or measure it), on a free port,
+/// serving `data_dir`, with its own HOME for its credentials file.
+pub struct ChildStore {
+    pub child: std::process::Child,
+    pub endpoint: String,
+    pub credentials: LocalCredentials,
+    pub stderr_path: std::path::PathBuf,
+}
+
+impl ChildStore {
+    /// Start it and wait for its `AWS_*` lines. `env` adds variables (`S3SHARE_LOG`, ...).
+    pub fn start(home: &Path, data_dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_with(home, data_dir, env, None)
+    }
+
+    /// As [`ChildStore::start`], run through `wrapper` (`prlimit …`) when given.
+    pub fn start_with(
+        home: &Path,
+        data_dir: &Path,
+        env: &[(&str, &str)],
+        wrapper: Option<&[&str]>,
+    ) -> Self {
+        use std::io::BufRead as _;
+        std::fs::create_dir_all(home).expect("home");
+        let stderr_path = home.join(format!("store-stderr-{}.log", std::process::id()));
+        let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
+        let exe = env!("CARGO_BIN_EXE_s3share");
+        let mut cmd = match wrapper {
+            Some(w) => {
+                let mut c = std::process::Command::new(w[0]);
+                c.args(&w[1..]).arg(exe);
+                c
+            }
+            None => std::process::Command::new(exe),
+        };
+        cmd.args(["local", "--port", "0", "--dir"])
+            .arg(data_dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(stderr);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start s3share local");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut vars = std::collections::HashMap::new();
+        while vars.len() < 4 {
+            let line = lines
+                .next()
+                .expect("the store printed its AWS_* lines")
+                .expect("read stdout");
+            if let Some((k, v)) = line.split_once('=') {
+                vars.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        Self {
+            child,
+            endpoint: vars["AWS_ENDPOINT_URL"].clone(),
+            credentials: LocalCredentials {
+                access_key_id: vars["AWS_ACCESS_KEY_ID"].clone(),
+                secret_access_key: s3share::engine::presign::Secret::new(
+                    vars["AWS_SECRET_ACCESS_KEY"].clone(),
+                ),
+            },
+            stderr_path,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A connection to it with its credentials.
+    pub fn conn(&self) -> Connection {
+        let provider = aws_credential_types::provider::SharedCredentialsProvider::new(
+            self.credentials.to_aws(),
+        );
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(provider.clone())
+            .build();
+        let settings = s3share::engine::ConnectionSettings {
+            endpoint: Some(self.endpoint.clone()),
+            region: Some("us-east-1".into()),
+            path_style: true,
+            ..Default::default()
+        };
+        Connection::from_sdk_config(settings, sdk, Some(provider)).expect("connection")
+    }
+
+    /// A field of `/proc/PID/status` in kB (`VmHWM`, `VmRSS`).
+    pub fn status_kb(&self, field: &str) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("a status field")
+    }
+
+    /// CPU time used so far, in clock ticks (utime + stime of `/proc/PID/stat`).
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).expect("stat");
+        let after = stat.rsplit_once(')').expect("comm").1;
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+    }
+
+    /// Stop it hard (SIGKILL), as a crash or a power cut would.
+    pub fn kill(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
+
+impl Drop for ChildStore {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -11,11 +11,12 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::engine::browse::{Entry, list_buckets, list_level};
 use crate::engine::connection::{Connection, ConnectionSettings};
-use crate::engine::expiry::{Expiry, format_iso};
+use crate::engine::expiry::Expiry;
+use crate::engine::humanize::format_iso;
 use crate::engine::location::S3Uri;
+use crate::engine::ops::{self, Clash, UploadJob};
 use crate::engine::share::{ShareRequest, share, verify};
-use crate::engine::transfer::download::download;
-use crate::engine::transfer::upload::{ChecksumAlgorithm, UploadRequest, upload};
+use crate::engine::transfer::upload::ChecksumAlgorithm;
 use crate::engine::{Error, ErrorKind};
 
 #[derive(Debug, Parser)]
@@ -223,10 +224,19 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
                 bar.set_length(total);
                 bar.set_position(done);
             };
-            let written = download(&conn, &object, &path, overwrite, &on_progress).await;
+            let clash = if overwrite {
+                Clash::Replace
+            } else {
+                Clash::Refuse
+            };
+            let written = ops::download(&conn, &object, &path, clash, &on_progress).await;
             bar.finish_and_clear();
             let written = written?;
-            eprintln!("downloaded {object} to {}", written.display());
+            eprintln!(
+                "downloaded {} to {}",
+                shown(&object.to_string()),
+                shown(&written.display().to_string())
+            );
         }
         Command::Local { dir, port } => local(dir, port).await?,
         Command::HoldClipboard { .. } => unreachable!("handled before the runtime starts"),
@@ -238,11 +248,21 @@ async fn ls(global: &GlobalArgs, uri: Option<&str>) -> anyhow::Result<()> {
     let location: Option<S3Uri> = uri.map(str::parse).transpose()?;
     let conn = connect(global).await?;
     let mut out = std::io::stdout().lock();
+    // Keys are the server's data: on a terminal their control characters are shown escaped,
+    // so a key cannot move the cursor or recolour the screen.
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let show = |s: &str| {
+        if tty {
+            escape_controls(s)
+        } else {
+            s.to_owned()
+        }
+    };
     match location {
         None => {
             for b in list_buckets(&conn).await? {
                 let created = b.created.map(format_iso).unwrap_or_default();
-                writeln!(out, "{created:>20} {}", b.name)?;
+                writeln!(out, "{created:>20} {}", show(&b.name))?;
             }
         }
         Some(loc) => {
@@ -251,13 +271,16 @@ async fn ls(global: &GlobalArgs, uri: Option<&str>) -> anyhow::Result<()> {
                 for e in entries {
                     let line = match e {
                         Entry::Prefix(p) => {
-                            format!("{:>31} {}", "PRE", &p[loc.key.len().min(p.len())..])
+                            // A server may answer prefixes that do not start with the one
+                            // asked for: shown whole, never cut.
+                            let name = p.strip_prefix(loc.key.as_str()).unwrap_or(&p);
+                            format!("{:>31} {}", "PRE", show(name))
                         }
                         Entry::Object(o) => format!(
                             "{:>10} {:>20} {}",
                             o.size,
                             o.last_modified.map(format_iso).unwrap_or_default(),
-                            o.key
+                            show(&o.key)
                         ),
                     };
                     if let Err(e) = writeln!(out, "{line}") {
@@ -276,6 +299,32 @@ async fn ls(global: &GlobalArgs, uri: Option<&str>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Control characters (and the bidirectional overrides that reorder text on screen) as
+/// visible escapes: `\x1b`, `\u{202e}`; a backslash is doubled so the text stays unambiguous.
+pub fn escape_controls(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() && u32::from(c) < 0x80 {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        } else if c.is_control() || bidi {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Text for stderr (names, paths): escaped, since a key from the server may carry control
+/// characters and stderr is usually a terminal.
+fn shown(s: &str) -> String {
+    escape_controls(s)
+}
+
 async fn upload_files(
     global: &GlobalArgs,
     paths: &[PathBuf],
@@ -284,76 +333,78 @@ async fn upload_files(
     checksum: ChecksumAlgorithm,
     share_expiry: Option<Expiry>,
 ) -> anyhow::Result<()> {
-    let into_prefix = dest.key.is_empty() || dest.key.ends_with('/');
-    if paths.len() > 1 && !into_prefix {
-        return Err(Error::invalid(format!(
-            "Several files go into a folder: end the destination with a slash, like {dest}/"
-        ))
-        .into());
-    }
+    let plan = {
+        let (paths, dest) = (paths.to_vec(), dest.clone());
+        tokio::task::spawn_blocking(move || ops::plan_uploads(&paths, &dest))
+            .await
+            .context("planning the uploads stopped")??
+    };
     let conn = connect(global).await?;
-    let mut failed = Vec::new();
-    for path in paths {
-        let key = if into_prefix {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            format!("{}{name}", dest.key)
-        } else {
-            dest.key.clone()
-        };
-        let object = S3Uri::new(dest.bucket.clone(), key);
-        let req = UploadRequest {
-            path: path.clone(),
-            object: object.clone(),
-            overwrite,
+    let total = plan.files.len() + plan.errors.len();
+    let mut failed = plan.errors.len();
+    let mut errors = plan.errors.into_iter();
+    if total == 1
+        && let Some(only) = errors.next()
+    {
+        return Err(only.into());
+    }
+    for e in errors {
+        eprintln!("error: {}", shown(&e.to_string()));
+    }
+    for file in &plan.files {
+        let job = UploadJob {
+            path: file.path.clone(),
+            object: S3Uri::new(dest.bucket.clone(), file.key.clone()),
+            clash: if overwrite {
+                Clash::Replace
+            } else {
+                Clash::Refuse
+            },
             checksum,
+            share: share_expiry,
         };
-        let bar = progress_bar(&path.display().to_string());
+        let bar = progress_bar(&shown(&file.path.display().to_string()));
         let on_progress = |done: u64, total: u64| {
             bar.set_length(total);
             bar.set_position(done);
         };
-        let result = upload(&conn, &req, &on_progress).await;
+        let result = ops::upload(&conn, &job, &on_progress).await;
         bar.finish_and_clear();
         match result {
             Ok(done) => {
                 eprintln!(
                     "uploaded {} ({} bytes) to {}",
-                    path.display(),
+                    shown(&file.path.display().to_string()),
                     done.size,
-                    done.object
+                    shown(&done.object.to_string())
                 );
-                if let Some(expires) = share_expiry {
-                    let link = share(
-                        &conn,
-                        &ShareRequest {
-                            object,
-                            expires,
-                            download_name: None,
-                            now: None,
-                        },
-                    )
-                    .await?;
-                    if let Some(w) = link.cut_short_warning() {
-                        eprintln!("{w}");
+                match done.link {
+                    Some(Ok(link)) => {
+                        if let Some(w) = link.cut_short_warning() {
+                            eprintln!("{w}");
+                        }
+                        println!("{}", link.url());
                     }
-                    println!("{}", link.url());
+                    Some(Err(e)) if total == 1 => return Err(e.into()),
+                    Some(Err(e)) => {
+                        eprintln!("error: uploaded, but no link: {}", shown(&e.to_string()));
+                        failed += 1;
+                    }
+                    None => {}
                 }
             }
-            Err(e) if paths.len() == 1 => return Err(e.into()),
+            Err(e) if total == 1 => return Err(e.into()),
             Err(e) => {
-                eprintln!("error: {e}");
-                failed.push(e);
+                eprintln!("error: {}", shown(&e.to_string()));
+                failed += 1;
             }
         }
     }
-    match failed.len() {
+    match failed {
         0 => Ok(()),
         n => Err(Error::new(
             ErrorKind::Server,
-            format!("{n} of {} uploads failed (see above)", paths.len()),
+            format!("{n} of {total} uploads failed (see above)"),
         )
         .into()),
     }
@@ -396,6 +447,16 @@ async fn local(dir: Option<PathBuf>, port: u16) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the clipboard keeper inherits: the display (X11 or Wayland) and how to authenticate to
+/// it, nothing else.
+const CLIPBOARD_KEEPER_ENV: [&str; 5] = [
+    "DISPLAY",
+    "XAUTHORITY",
+    "WAYLAND_DISPLAY",
+    "XDG_RUNTIME_DIR",
+    "HOME",
+];
+
 /// Hand the link to a background copy of ourselves that owns the X11 clipboard until another
 /// program takes it or the link expires (X11 keeps no clipboard of its own), then check that
 /// a paste would see it. The link goes through a pipe, never the command line.
@@ -406,6 +467,14 @@ fn copy_to_clipboard(url: &str, until: SystemTime) -> anyhow::Result<()> {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let mut cmd = Process::new(exe);
+    // It lives as long as the link: it gets only what reaching the display needs, never the
+    // AWS secrets of this environment (readable in /proc for days otherwise).
+    cmd.env_clear();
+    for var in CLIPBOARD_KEEPER_ENV {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
+    }
     cmd.arg("__hold-clipboard")
         .arg(until_secs.to_string())
         .stdin(Stdio::piped())
@@ -468,10 +537,12 @@ fn hold_clipboard(until_unix: u64) -> anyhow::Result<()> {
 
 /// The one line `main` prints for a failed command.
 pub fn error_line(err: &anyhow::Error) -> String {
-    match err.downcast_ref::<Error>() {
-        Some(e) => format!("error: {e}"),
-        None => format!("error: {err:#}"),
-    }
+    let text = match err.downcast_ref::<Error>() {
+        Some(e) => e.to_string(),
+        None => format!("{err:#}"),
+    };
+    // One line, whatever a key or path in it holds.
+    format!("error: {}", escape_controls(&text))
 }
 
 /// Exit status by kind, for scripts: 1 generic, 2 usage (clap), 3 not found, 4 access denied or

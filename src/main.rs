@@ -1,11 +1,11 @@
 use clap::Parser as _;
 
 fn main() -> std::process::ExitCode {
-    s3share::engine::expiry::init_local_offset();
+    s3share::engine::humanize::init_local_offset();
     s3share::logging::init();
     let cli = s3share::cli::Cli::parse();
     let result = if cli.command.is_none() {
-        s3share::gui::run(&cli.global)
+        s3share::gui::run(cli.global.settings())
     } else {
         s3share::cli::run(cli)
     };

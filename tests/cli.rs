@@ -218,6 +218,7 @@ async fn expect_failure(
     assert_eq!(error_lines.len(), 1, "{args:?}: one error line: {err:?}");
     assert!(
         !err.contains("X-Amz-Signature")
+            && !err.contains("hunter2")
             && !err.contains(store.store.credentials().secret_access_key.expose()),
         "{err}"
     );
@@ -232,95 +233,65 @@ async fn every_bad_input_ends_in_one_plain_line() {
     std::fs::write(&file, b"a").expect("write");
     let file = file.to_str().expect("utf-8");
     let scratch_s = scratch.to_str().expect("utf-8");
-
-    expect_failure(
-        &store,
-        &["share", "shared/a.txt"],
-        &[],
-        2,
-        "Not an S3 address",
-    )
-    .await;
-    expect_failure(
-        &store,
-        &["share", "s3://x/a.txt"],
-        &[],
-        2,
-        "Not a valid bucket name",
-    )
-    .await;
-    expect_failure(
-        &store,
-        &["share", "s3://shared/a.txt", "--expires", "8d"],
-        &[],
-        2,
-        "at most 7 days",
-    )
-    .await;
-    expect_failure(
-        &store,
-        &["share", "s3://shared/a.txt", "--expires", "soon"],
-        &[],
-        2,
-        "Not an expiry",
-    )
-    .await;
-    expect_failure(
-        &store,
-        &["share", "s3://shared/docs/"],
-        &[],
-        2,
-        "not an object",
-    )
-    .await;
-    expect_failure(
-        &store,
-        &["share", "s3://shared/missing.txt"],
-        &[],
-        3,
-        "No such object: s3://shared/missing.txt",
-    )
-    .await;
-    expect_failure(
-        &store,
-        &["share", "s3://nosuchbucket/x"],
-        &[],
-        3,
-        "No such bucket",
-    )
-    .await;
-    expect_failure(
-        &store,
-        &["upload", "/no/such/file.pdf", "s3://shared/"],
-        &[],
-        3,
-        "No such file or folder: /no/such/file.pdf",
-    )
-    .await;
-    expect_failure(
-        &store,
-        &["upload", scratch_s, "s3://shared/"],
-        &[],
-        2,
-        "This is a folder",
-    )
-    .await;
-    expect_failure(
-        &store,
-        &["upload", file, file, "s3://shared/dir"],
-        &[],
-        2,
-        "end the destination with a slash",
-    )
-    .await;
-    expect_failure(
-        &store,
-        &["download", "s3://shared/missing.txt", scratch_s],
-        &[],
-        3,
-        "No such object",
-    )
-    .await;
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["share", "shared/a.txt"], 2, "Not an S3 address"),
+        (vec!["share", "s3://x/a.txt"], 2, "Not a valid bucket name"),
+        (
+            vec!["share", "s3://shared/a.txt", "--expires", "8d"],
+            2,
+            "at most 7 days",
+        ),
+        (
+            vec!["share", "s3://shared/a.txt", "--expires", "soon"],
+            2,
+            "Not an expiry",
+        ),
+        (vec!["share", "s3://shared/docs/"], 2, "not an object"),
+        (
+            vec!["share", "s3://shared/missing.txt"],
+            3,
+            "No such object: s3://shared/missing.txt",
+        ),
+        (vec!["share", "s3://nosuchbucket/x"], 3, "No such bucket"),
+        (
+            vec!["upload", "/no/such/file.pdf", "s3://shared/"],
+            3,
+            "No such file or folder: /no/such/file.pdf",
+        ),
+        (
+            vec!["upload", scratch_s, "s3://shared/dir"],
+            2,
+            "A folder goes into a folder",
+        ),
+        (
+            vec!["upload", file, "s3://shared/a/../b.txt"],
+            2,
+            "web browsers and HTTP clients remove",
+        ),
+        (
+            vec!["share", "s3://shared/./a.txt"],
+            2,
+            "web browsers and HTTP clients remove",
+        ),
+        (
+            vec!["ls", "--endpoint", "https://:hunter2@minio.example.com"],
+            2,
+            "user name or password",
+        ),
+        (
+            vec!["upload", file, file, "s3://shared/dir"],
+            2,
+            "end the destination with a slash",
+        ),
+        (
+            vec!["download", "s3://shared/missing.txt", scratch_s],
+            3,
+            "No such object",
+        ),
+    ];
+    for (args, code, phrase) in cases {
+        expect_failure(&store, &args, &[], code, phrase).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -616,6 +587,20 @@ async fn copy_leaves_the_link_pasteable_after_exit() {
         "{}",
         stderr(&out)
     );
+    // The keeper outlives the command as long as the link: it holds the display's variables
+    // and nothing of the AWS environment.
+    let keeper = keeper_environment().expect("the clipboard keeper runs");
+    assert!(
+        keeper.iter().any(|v| v == &format!("DISPLAY={display}")),
+        "{keeper:?}"
+    );
+    let secret = store.store.credentials().secret_access_key.expose();
+    assert!(
+        keeper
+            .iter()
+            .all(|v| !v.starts_with("AWS_") && !v.contains(secret)),
+        "the keeper inherited AWS variables"
+    );
     let pasted = std::process::Command::new("xclip")
         .args(["-o", "-selection", "clipboard"])
         .env("DISPLAY", display)
@@ -633,5 +618,101 @@ async fn copy_leaves_the_link_pasteable_after_exit() {
             .await
             .expect("text"),
         "clip"
+    );
+}
+
+/// The environment of the running `__hold-clipboard` process, as /proc shows it to anyone.
+fn keeper_environment() -> Option<Vec<String>> {
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains("__hold-clipboard") {
+            let environ = std::fs::read(entry.path().join("environ")).ok()?;
+            return Some(
+                environ
+                    .split(|b| *b == 0)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .collect(),
+            );
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_uploads_with_its_layout_like_a_drop() {
+    let store = TestStore::start().await;
+    let root = store.scratch().join("photos");
+    std::fs::create_dir_all(root.join("2024/summer")).expect("dirs");
+    std::fs::write(root.join("a.jpg"), b"a").expect("write");
+    std::fs::write(root.join("2024/summer/b c.jpg"), b"bc").expect("write");
+    let out = store
+        .cli(
+            &[
+                "upload",
+                root.to_str().expect("utf-8"),
+                "s3://shared/in/",
+                "--share",
+                "5m",
+            ],
+            &[],
+        )
+        .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = stdout(&out);
+    let links: Vec<&str> = printed.lines().collect();
+    assert_eq!(links.len(), 2, "one link per file: {links:?}");
+    for (link, body) in links.iter().zip([b"bc".as_slice(), b"a"]) {
+        let got = reqwest::get(*link)
+            .await
+            .expect("fetch")
+            .bytes()
+            .await
+            .expect("body");
+        assert_eq!(got.as_ref(), body);
+    }
+    let ls = store
+        .cli(&["ls", "s3://shared/in/photos/2024/summer/"], &[])
+        .await;
+    assert!(
+        stdout(&ls).contains(" in/photos/2024/summer/b c.jpg"),
+        "{}",
+        stdout(&ls)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ls_escapes_control_characters_on_a_terminal_and_survives_odd_servers() {
+    let store = TestStore::start().await;
+    let conn = store.conn();
+    let evil = "docs/\u{1b}]0;pwned\u{7}\u{1b}[2Jx\u{202e}gpj.exe";
+    conn.client()
+        .put_object()
+        .bucket("shared")
+        .key(evil)
+        .body(b"e".to_vec().into())
+        .send()
+        .await
+        .expect("put");
+    // Piped (a script): the key as it is.
+    let piped = store.cli(&["ls", "s3://shared/docs/"], &[]).await;
+    assert!(stdout(&piped).contains(evil));
+    // On a terminal (through `script`, which gives it a pty): escaped.
+    let exe = env!("CARGO_BIN_EXE_s3share");
+    let out = store
+        .cli_via(
+            "script",
+            &["-qec", &format!("{exe} ls s3://shared/docs/"), "/dev/null"],
+        )
+        .await;
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text} {}", stderr(&out));
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("\\x1b]0;pwned\\x07\\x1b[2Jx\\u{202e}gpj.exe"),
+        "{text:?}"
     );
 }

@@ -348,7 +348,7 @@ fn share_dialog_warns_when_the_credentials_expire_first() {
     });
     gui.step();
     let now = time::OffsetDateTime::from(SystemTime::now());
-    let at = s3share::engine::expiry::format_clock(now, time::OffsetDateTime::from(creds_expiry));
+    let at = s3share::engine::humanize::format_clock(now, time::OffsetDateTime::from(creds_expiry));
     let warning = format!("This link stops working at {at}, not ");
     assert!(
         gui.harness.query_by_label_contains(&warning).is_some(),

@@ -5,10 +5,24 @@ mod support;
 
 use s3share::engine::presign::{PresignInput, presign};
 use s3share::engine::transfer::no_progress;
-use s3share::engine::{
-    ChecksumAlgorithm, ErrorKind, Expiry, S3Uri, UploadRequest, download, upload,
-};
+use s3share::engine::{ChecksumAlgorithm, ErrorKind, Expiry, S3Uri, UploadRequest, upload};
 use support::{TestStore, http, pattern, sha256};
+
+/// Download through the engine's one download operation.
+async fn download(
+    conn: &s3share::engine::Connection,
+    object: &S3Uri,
+    dest: &std::path::Path,
+    overwrite: bool,
+    progress: s3share::engine::transfer::Progress<'_>,
+) -> s3share::engine::Result<std::path::PathBuf> {
+    let clash = if overwrite {
+        s3share::engine::ops::Clash::Replace
+    } else {
+        s3share::engine::ops::Clash::Refuse
+    };
+    s3share::engine::ops::download(conn, object, dest, clash, progress).await
+}
 
 fn req(path: std::path::PathBuf, key: &str, overwrite: bool) -> UploadRequest {
     UploadRequest {
@@ -275,4 +289,86 @@ async fn files_over_five_gib_get_a_clear_error_before_any_transfer() {
             .await
             .expect("head");
     assert!(!exists);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_changes_while_uploading_fails_and_stores_nothing() {
+    let store = TestStore::start().await;
+    let path = store.scratch().join("growing.log");
+    std::fs::write(&path, pattern(3 * 1024 * 1024, 4)).expect("write");
+    let grow = std::sync::Once::new();
+    let appended = |_: u64, _: u64| {
+        grow.call_once(|| {
+            use std::io::Write as _;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .expect("open");
+            f.write_all(b"one more line\n").expect("append");
+        });
+    };
+    let err = upload(
+        &store.conn(),
+        &req(path.clone(), "growing.log", false),
+        &appended,
+    )
+    .await
+    .expect_err("the file changed");
+    assert_eq!(err.kind(), ErrorKind::Integrity);
+    assert!(
+        err.message()
+            .contains("changed while it was being uploaded"),
+        "{err}"
+    );
+    let head = store
+        .conn()
+        .client()
+        .head_object()
+        .bucket("shared")
+        .key("growing.log")
+        .send()
+        .await;
+    assert!(head.is_err(), "nothing was stored");
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_get_the_mode_any_download_gets_and_resolve_their_place_once() {
+    use s3share::engine::ops::{self, Clash};
+    use std::os::unix::fs::PermissionsExt as _;
+    let store = TestStore::start().await;
+    let conn = store.conn();
+    let path = store.scratch().join("report.pdf");
+    std::fs::write(&path, b"%PDF").expect("write");
+    upload(&conn, &req(path, "docs/report.pdf", false), &no_progress)
+        .await
+        .expect("upload");
+    let umask = std::process::Command::new("sh")
+        .args(["-c", "umask"])
+        .output()
+        .expect("umask");
+    let umask =
+        u32::from_str_radix(String::from_utf8_lossy(&umask.stdout).trim(), 8).expect("octal");
+    let into = store.scratch().join("into");
+    // A folder named like the object is already there: the file goes beside it, never inside.
+    std::fs::create_dir_all(into.join("report.pdf")).expect("dirs");
+    let object = S3Uri::new("shared", "docs/report.pdf");
+    let refused = ops::download(&conn, &object, &into, Clash::Refuse, &no_progress).await;
+    assert_eq!(refused.expect_err("taken").kind(), ErrorKind::AlreadyExists);
+    let written = ops::download(&conn, &object, &into, Clash::KeepBoth, &no_progress)
+        .await
+        .expect("download");
+    assert_eq!(written, into.join("report (1).pdf"));
+    assert_eq!(
+        std::fs::read_dir(into.join("report.pdf"))
+            .expect("dir")
+            .count(),
+        0
+    );
+    let mode = std::fs::metadata(&written)
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o666 & !umask, "umask {umask:o}");
 }

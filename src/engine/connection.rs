@@ -42,13 +42,58 @@ impl ConnectionSettings {
         if let Some(n) = &self.name {
             n.clone()
         } else if let Some(e) = &self.endpoint {
-            e.clone()
+            without_user_info(e)
         } else if let Some(p) = &self.profile {
             format!("profile {p}")
         } else {
             "AWS (default credentials)".into()
         }
     }
+
+    /// The error with the step a person can take for this connection: for an expired SSO
+    /// session of a profile, the exact `aws sso login` command.
+    pub fn explain(&self, e: Error) -> Error {
+        match (&self.profile, e.kind()) {
+            (Some(p), ErrorKind::ExpiredCredentials) => {
+                let detail = e.detail().unwrap_or_default().to_owned();
+                Error::new(
+                    ErrorKind::ExpiredCredentials,
+                    format!("The sign-in session of profile {p} has expired. Run `aws sso login --profile {p}`, then try again (F5 in the app)."),
+                )
+                .with_detail(detail)
+            }
+            _ => e,
+        }
+    }
+}
+
+/// An endpoint as shown to people: never the password or user name a URL may carry.
+fn without_user_info(text: &str) -> String {
+    match url::Url::parse(text.trim()) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        Ok(_) => text.to_owned(),
+        Err(_) => text.split('@').next_back().unwrap_or_default().to_owned(),
+    }
+}
+
+/// Do the environment or the AWS files configure credentials, a profile or an endpoint (as
+/// the AWS CLI would find them)? If not, the app starts on the local store.
+pub fn aws_configured(aws_files: Option<&super::aws_files::AwsFiles>) -> bool {
+    let env = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty());
+    env_credentials()
+        || env("AWS_PROFILE")
+        || env("AWS_ENDPOINT_URL")
+        || env("AWS_ENDPOINT_URL_S3")
+        || aws_files.is_some_and(super::aws_files::AwsFiles::any_profile)
+}
+
+/// Does the environment hold an access key (`AWS_ACCESS_KEY_ID`)?
+pub fn env_credentials() -> bool {
+    std::env::var("AWS_ACCESS_KEY_ID").is_ok_and(|v| !v.is_empty())
 }
 
 /// A parsed custom endpoint.
@@ -76,8 +121,14 @@ impl Endpoint {
             return Err(bad("the scheme must be https or http"));
         }
         let host = url.host_str().ok_or_else(|| bad("no host"))?.to_owned();
-        if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
-            return Err(bad("it must not carry a query, fragment or user name"));
+        if !url.username().is_empty() || url.password().is_some() {
+            // Never echo the URL: it holds a password.
+            return Err(Error::invalid(
+                "Not a usable endpoint URL: it carries a user name or password (user:password@); give only https://host[:port] — credentials come from the AWS profile or environment",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("it must not carry a query or fragment"));
         }
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         let ip: Option<IpAddr> = bare.parse().ok();
@@ -428,6 +479,20 @@ mod tests {
         let (_, warning) = Endpoint::parse("http://minio.example.com", true).expect("allowed");
         assert!(warning.is_some());
         assert!(Endpoint::parse("ftp://x", false).is_err());
+        for with_user in [
+            "https://:pw@host",
+            "https://u:pw@host:9000",
+            "https://u@host",
+        ] {
+            let err = Endpoint::parse(with_user, false).unwrap_err();
+            assert!(!err.to_string().contains("pw"), "{err}");
+            assert!(err.message().contains("password"), "{err}");
+        }
+        let saved = ConnectionSettings {
+            endpoint: Some("https://u:secretpw@minio.example.com".into()),
+            ..ConnectionSettings::default()
+        };
+        assert!(!saved.label().contains("secretpw"), "{}", saved.label());
         assert!(Endpoint::parse("not a url", false).is_err());
     }
 

@@ -1,13 +1,14 @@
-//! How long a link lives: parsing ("15m", "1h30m", "7d"), presets, bounds, and human wording.
+//! How long a link lives: parsing ("15m", "1h30m", "7d"), presets and bounds (its wording is
+//! in `humanize`).
 
 use std::fmt;
-use std::fmt::Write as _;
 use std::str::FromStr;
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
 use super::error::Error;
+use super::humanize::{describe_deadline, format_compact, format_duration};
 
 /// A presigned link's requested lifetime, always within SigV4's bounds of 1 s ..= 7 days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -120,170 +121,16 @@ impl fmt::Display for Expiry {
     }
 }
 
-/// "1h30m", "15m", "7d": the same form the parser accepts.
-pub fn format_compact(d: Duration) -> String {
-    let mut s = d.as_secs();
-    if s == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    for (unit, len) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
-        if s >= len {
-            let _ = write!(out, "{}{unit}", s / len);
-            s %= len;
-        }
-    }
-    out
-}
-
-/// "15 minutes", "2 hours 30 minutes", "7 days": the largest two units, in words.
-pub fn format_duration(d: Duration) -> String {
-    let secs = d.as_secs();
-    let parts = [
-        (86_400, "day"),
-        (3600, "hour"),
-        (60, "minute"),
-        (1, "second"),
-    ];
-    let mut words = Vec::new();
-    let mut rest = secs;
-    for (len, name) in parts {
-        if rest >= len && words.len() < 2 {
-            let n = rest / len;
-            rest %= len;
-            words.push(format!("{n} {name}{}", if n == 1 { "" } else { "s" }));
-        } else if !words.is_empty() {
-            // Stop after the first unit that is zero: "1 day 3 seconds" reads oddly.
-            break;
-        }
-    }
-    if words.is_empty() {
-        "0 seconds".into()
-    } else {
-        words.join(" ")
-    }
-}
-
-/// The local time zone offset, read once at start-up: the `time` crate cannot read it safely
-/// once other threads run, so `main` calls [`init_local_offset`] first thing.
-static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
-
-/// Read the local UTC offset while the process is still single-threaded. Times then show in
-/// local time; without it they show in UTC, marked so.
-pub fn init_local_offset() {
-    if let Ok(off) = time::UtcOffset::current_local_offset() {
-        let _ = LOCAL_OFFSET.set(off);
-    }
-}
-
-/// "in 15 minutes, at 14:05" or, further than a day away, "in 7 days, at Tue 1 Dec 14:05".
-pub fn describe_deadline(now: OffsetDateTime, deadline: OffsetDateTime) -> String {
-    let left = (deadline - now).max(time::Duration::ZERO);
-    let left = Duration::from_secs(left.whole_seconds().unsigned_abs());
-    format!(
-        "in {}, at {}",
-        format_duration(round_for_people(left)),
-        format_clock(now, deadline)
-    )
-}
-
-/// Past two minutes, seconds are noise: "10 minutes", not "9 minutes 59 seconds".
-pub fn round_for_people(d: Duration) -> Duration {
-    if d.as_secs() >= 120 {
-        Duration::from_secs((d.as_secs() + 30) / 60 * 60)
-    } else {
-        d
-    }
-}
-
-/// The deadline as a person reads a clock, in local time where it is known (else UTC, marked).
-pub fn format_clock(now: OffsetDateTime, at: OffsetDateTime) -> String {
-    let (at, zone) = local_and_zone(at);
-    let same_day = (at - now).whole_hours() < 20;
-    let fmt = if same_day {
-        time::macros::format_description!("[hour]:[minute]")
-    } else {
-        time::macros::format_description!(
-            "[weekday repr:short] [day padding:none] [month repr:short] [hour]:[minute]"
-        )
-    };
-    format!("{}{zone}", at.format(&fmt).unwrap_or_default())
-}
-
-/// "15 min", "1 h 30 min", "1 day", "45 s": short words for chips and toasts.
-pub fn format_compact_words(d: Duration) -> String {
-    let s = d.as_secs();
-    let (days, hours, mins, secs) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
-    let mut parts = Vec::new();
-    if days > 0 {
-        parts.push(format!("{days} {}", if days == 1 { "day" } else { "days" }));
-    }
-    if hours > 0 {
-        parts.push(format!("{hours} h"));
-    }
-    if mins > 0 && days == 0 {
-        parts.push(format!("{mins} min"));
-    }
-    if secs > 0 && s < 120 {
-        parts.push(format!("{secs} s"));
-    }
-    if parts.is_empty() {
-        parts.push("0 s".into());
-    }
-    parts.join(" ")
-}
-
-/// `at` in local time where it is known, else UTC.
-pub fn to_local(at: OffsetDateTime) -> OffsetDateTime {
-    local_and_zone(at).0
-}
-
-/// `at` in local time, with nothing to add; else in UTC, with " UTC" to print after it.
-fn local_and_zone(at: OffsetDateTime) -> (OffsetDateTime, &'static str) {
-    match LOCAL_OFFSET.get() {
-        Some(off) => (at.to_offset(*off), ""),
-        None => (at.to_offset(time::UtcOffset::UTC), " UTC"),
-    }
-}
-
-/// "Tue 14:05", or "Tue 1 Dec 14:05" six days or more away: the deadline with its weekday, in
-/// local time where it is known (else UTC, marked).
-pub fn format_weekday_clock(now: OffsetDateTime, at: OffsetDateTime) -> String {
-    let (at, zone) = local_and_zone(at);
-    let fmt = if (at - now).whole_days() < 6 {
-        time::macros::format_description!("[weekday repr:short] [hour]:[minute]")
-    } else {
-        time::macros::format_description!(
-            "[weekday repr:short] [day padding:none] [month repr:short] [hour]:[minute]"
-        )
-    };
-    format!("{}{zone}", at.format(&fmt).unwrap_or_default())
-}
-
-/// ISO-8601 / RFC 3339 in UTC, to the second: `2026-11-23T14:05:00Z`.
-pub fn format_iso(at: OffsetDateTime) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&fmt)
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn short_words_for_chips_and_toasts() {
-        let words: Vec<String> = Expiry::PRESETS
-            .iter()
-            .map(|e| format_compact_words(e.duration()))
-            .collect();
-        assert_eq!(words, ["5 min", "15 min", "1 h", "1 day", "7 days"]);
-        assert_eq!(
-            format_compact_words(Duration::from_secs(5400)),
-            "1 h 30 min"
-        );
-        assert_eq!(format_compact_words(Duration::from_secs(45)), "45 s");
+    fn presets_round_trip_through_their_text() {
+        for p in Expiry::PRESETS {
+            assert_eq!(p.to_string().parse::<Expiry>().ok(), Some(p));
+        }
+        assert_eq!(Expiry::DEFAULT.to_string(), "15m");
     }
 
     fn secs(s: &str) -> u64 {
@@ -324,26 +171,26 @@ mod tests {
         }
     }
 
-    #[test]
-    fn formats_round_trip_and_in_words() {
-        for p in Expiry::PRESETS {
-            assert_eq!(p.to_string().parse::<Expiry>().ok(), Some(p));
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics_and_keeps_the_bounds(text in "\\PC{0,24}") {
+            if let Ok(e) = text.parse::<Expiry>() {
+                proptest::prop_assert!(e.duration() >= Expiry::MIN && e.duration() <= Expiry::MAX);
+            }
         }
-        assert_eq!(Expiry::DEFAULT.to_string(), "15m");
-        assert_eq!(format_duration(Duration::from_secs(900)), "15 minutes");
-        assert_eq!(
-            format_duration(Duration::from_secs(5400)),
-            "1 hour 30 minutes"
-        );
-        assert_eq!(format_duration(Duration::from_secs(86_401)), "1 day");
-        assert_eq!(format_duration(Duration::from_secs(1)), "1 second");
-    }
 
-    #[test]
-    fn describes_a_deadline() {
-        let now = time::macros::datetime!(2026-11-23 13:50 UTC);
-        let text = Expiry::DEFAULT.describe_from(now);
-        assert!(text.starts_with("in 15 minutes, at "), "{text}");
-        assert_eq!(format_iso(now), "2026-11-23T13:50:00Z");
+        #[test]
+        fn every_valid_lifetime_round_trips_through_its_text(secs in 1u64..=604_800) {
+            let e = Expiry::new(Duration::from_secs(secs)).expect("in bounds");
+            proptest::prop_assert_eq!(e.to_string().parse::<Expiry>().ok(), Some(e));
+        }
+
+        #[test]
+        fn unit_combinations_add_up(d in 0u64..7, h in 0u64..24, m in 0u64..60, s in 0u64..60) {
+            let text = format!("{d}d{h}h{m}m{s}s");
+            let total = d * 86_400 + h * 3600 + m * 60 + s;
+            let parsed = text.parse::<Expiry>().ok().map(Expiry::as_secs);
+            proptest::prop_assert_eq!(parsed, (total >= 1).then_some(total));
+        }
     }
 }

@@ -65,6 +65,22 @@ impl S3Uri {
         }
     }
 
+    /// The key, which must name an object that a URL can reach: a `.` or `..` segment
+    /// (`a/../b`) is folded away by browsers and HTTP clients before the request is sent, so no
+    /// link or presigned upload to such a key can work.
+    pub fn require_linkable_object(&self) -> Result<&str, Error> {
+        let key = self.require_object()?;
+        if key
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
+        {
+            return Err(Error::invalid(format!(
+                "This object name has a \".\" or \"..\" part between slashes, which web browsers and HTTP clients remove before sending, so a link to it cannot work; choose a name without one: {self}"
+            )));
+        }
+        Ok(key)
+    }
+
     /// The last path segment of the key: what a file downloaded from it is called.
     pub fn file_name(&self) -> &str {
         self.key.rsplit('/').next().unwrap_or("")
@@ -108,6 +124,42 @@ mod tests {
             "s3://bkt/x//y".parse::<S3Uri>().map(|u| u.key).ok(),
             Some("x//y".into())
         );
+    }
+
+    #[test]
+    fn dot_segments_cannot_be_linked() {
+        for bad in ["a/../b", "..", ".", "a/./b", "a/.."] {
+            let err = S3Uri::new("bucket", bad)
+                .require_linkable_object()
+                .unwrap_err();
+            assert!(err.message().contains("browsers"), "{err}");
+        }
+        for good in ["a/..b", "...", ".env", "a/.hidden/b", "a..b"] {
+            assert!(
+                S3Uri::new("bucket", good).require_linkable_object().is_ok(),
+                "{good}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_fails_cleanly_and_keys_round_trip(
+            bucket in "[a-z0-9.-]{0,70}",
+            key in "\\PC{0,40}",
+            junk in "\\PC{0,20}",
+        ) {
+            let _ = junk.parse::<S3Uri>();
+            let text = format!("s3://{bucket}/{key}");
+            match text.parse::<S3Uri>() {
+                Ok(u) => {
+                    proptest::prop_assert_eq!(&u.bucket, &bucket);
+                    proptest::prop_assert_eq!(&u.key, &key);
+                    proptest::prop_assert_eq!(u.to_string(), text);
+                }
+                Err(e) => proptest::prop_assert_eq!(e.kind(), super::super::ErrorKind::InvalidInput),
+            }
+        }
     }
 
     #[test]

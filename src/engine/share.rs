@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use super::browse::{ObjectInfo, head_object};
 use super::connection::Connection;
 use super::error::{Error, ErrorKind, Result};
-use super::expiry::{Expiry, describe_deadline, format_clock, format_duration, round_for_people};
+use super::expiry::Expiry;
+use super::humanize::{cut_short_warning, describe_deadline};
 use super::location::S3Uri;
 use super::presign::{PresignInput, PresignedRequest, presign};
 
@@ -60,27 +61,14 @@ impl ShareLink {
 
     /// The stderr note when the credentials cut the link short, with both times.
     pub fn cut_short_warning(&self) -> Option<String> {
-        if !self.cut_short() {
-            return None;
-        }
-        let now = OffsetDateTime::from(self.signed_at);
-        let asked_end = now + self.requested.duration();
-        let real_end = OffsetDateTime::from(self.expires_at);
-        let real_left =
-            std::time::Duration::from_secs((real_end - now).whole_seconds().max(0).unsigned_abs());
-        Some(format!(
-            "warning: the link was asked to last {} (until {}), but it stops working in {} (at {}), when the signing credentials expire (temporary credentials: SSO, an assumed role or a session token). Sign with long-term credentials for a longer link.",
-            format_duration(self.requested.duration()),
-            format_clock(now, asked_end),
-            format_duration(round_for_people(real_left)),
-            format_clock(now, real_end),
-        ))
+        self.cut_short()
+            .then(|| cut_short_warning(self.signed_at, self.requested.duration(), self.expires_at))
     }
 }
 
 /// Presign a GET for `req.object` after checking the object is there and readable.
 pub async fn share(conn: &Connection, req: &ShareRequest) -> Result<ShareLink> {
-    let key = req.object.require_object()?;
+    let key = req.object.require_linkable_object()?;
     let disposition = req
         .download_name
         .as_deref()
@@ -282,5 +270,21 @@ mod tests {
         assert_eq!(code.as_deref(), Some("AccessDenied"));
         assert_eq!(msg.as_deref(), Some("Request has expired & gone"));
         assert_eq!(parse_s3_error(""), (None, None));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn download_names_encode_exactly_or_are_refused(name in "\\PC{0,40}") {
+            let Ok(header) = content_disposition(&name) else {
+                return Ok(());
+            };
+            // One header line, ASCII only, and the exact name back from filename*.
+            proptest::prop_assert!(header.is_ascii() && !header.contains(['\r', '\n']));
+            let encoded = header.split("filename*=UTF-8''").nth(1).expect("filename*");
+            let decoded = percent_encoding::percent_decode_str(encoded).decode_utf8().expect("utf-8");
+            proptest::prop_assert_eq!(decoded.as_ref(), name.as_str());
+            let fallback = header.split('"').nth(1).expect("quoted fallback");
+            proptest::prop_assert!(!fallback.contains(['"', '\\', '%']));
+        }
     }
 }

@@ -19,11 +19,9 @@ use crate::engine::browse::{self, BucketInfo, Entry};
 use crate::engine::config::Config;
 use crate::engine::error::{Error, ErrorKind, Result};
 use crate::engine::local_store::{LocalStore, LocalStoreOptions};
-use crate::engine::transfer::download::resolve_destination;
-use crate::engine::transfer::plan_uploads;
-use crate::engine::transfer::upload::{
-    ChecksumAlgorithm, UploadRequest, free_key, numbered_key, upload,
-};
+pub use crate::engine::ops::Clash;
+use crate::engine::ops::{self, UploadJob};
+use crate::engine::transfer::upload::ChecksumAlgorithm;
 use crate::engine::{Connection, ConnectionSettings, Expiry, S3Uri, ShareLink, ShareRequest};
 
 /// Which transfer an event is about.
@@ -61,15 +59,6 @@ impl ConnectTarget {
 
 /// The local store's name in the picker, the title and the settings file.
 pub const LOCAL_LABEL: &str = "Local store";
-
-/// What to do when the upload's key is taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Clash {
-    /// Stop and ask the user (the transfer shows Replace / Keep both / Skip).
-    Ask,
-    Replace,
-    KeepBoth,
-}
 
 /// Work for the engine. Each is answered by one or more `Event`s.
 #[derive(Debug)]
@@ -153,8 +142,9 @@ pub enum TransferUpdate {
         done: u64,
         total: u64,
     },
-    /// Finished; the link when one was asked for.
+    /// Finished, at `object` (a numbered name for Keep both); the link when one was asked.
     Done {
+        object: S3Uri,
         link: Option<Result<ShareLink>>,
     },
     /// The key is taken and the user must choose.
@@ -353,10 +343,12 @@ impl Backend {
         self.repaint.set(ctx);
     }
 
-    /// Every event that arrived since the last frame.
-    pub fn poll(&mut self) -> Vec<Event> {
+    /// The events that arrived since the last frame, at most `max`.
+    pub fn poll(&mut self, max: usize) -> Vec<Event> {
         let mut out = Vec::new();
-        while let Ok(event) = self.rx.try_recv() {
+        while out.len() < max
+            && let Ok(event) = self.rx.try_recv()
+        {
             if let Event::Transfer {
                 id,
                 update:
@@ -384,77 +376,54 @@ impl Backend {
         self.rt.spawn(work).abort_handle()
     }
 
-    /// Start `command`'s work and return at once.
-    #[allow(clippy::too_many_lines)] // one arm per command, each short
-    pub fn execute(&mut self, command: Command) {
-        let events = self.events.clone();
-        if let Command::Connect(target) = command {
-            self.connect(target);
-            return;
+    /// The connection, or `None` after sending `failed`'s event for the work asked before one
+    /// was ready (or after it failed): the answer arrives where the work was asked.
+    fn connected(&self, failed: impl FnOnce(Error) -> Event) -> Option<Arc<Connection>> {
+        let conn = self.current();
+        if conn.is_none() {
+            let event = failed(Error::new(ErrorKind::NoCredentials, "Not connected yet"));
+            let events = self.events.clone();
+            self.spawn(async move { events.send(event).await });
         }
-        // Commands that need no connection.
-        let command = match command {
-            Command::SaveConfig(config) => {
-                let path = self.config_path.clone();
-                self.spawn(async move {
-                    let result = tokio::task::spawn_blocking(move || config.save(&path))
-                        .await
-                        .unwrap_or_else(|e| Err(joined(&e)));
-                    events.send(Event::ConfigSaved(result)).await;
-                });
-                return;
-            }
-            Command::LoadProfiles => {
-                let files = self.aws_files.clone();
-                self.spawn(async move {
-                    let result = tokio::task::spawn_blocking(move || {
-                        files.map_or_else(|| Ok(Vec::new()), |f| f.profiles())
-                    })
-                    .await
-                    .unwrap_or_else(|e| Err(joined(&e)));
-                    events.send(Event::Profiles(result)).await;
-                });
-                return;
-            }
-            Command::AddConnection {
-                settings,
-                profile,
-                config,
-            } => {
-                let files = self.aws_files.clone();
-                let path = self.config_path.clone();
-                self.spawn(async move {
-                    let result = tokio::task::spawn_blocking(move || {
-                        if let Some(p) = &profile {
-                            let files = files.ok_or_else(|| {
-                                Error::new(
-                                    ErrorKind::LocalIo,
-                                    "No home folder to keep the AWS profile in",
-                                )
-                            })?;
-                            files.add_profile(p)?;
-                        }
-                        config.save(&path)?;
-                        Ok(settings)
-                    })
-                    .await
-                    .unwrap_or_else(|e| Err(joined(&e)));
-                    events.send(Event::ConnectionAdded(result)).await;
-                });
-                return;
-            }
-            Command::WantRows(n) => {
-                if let Some((_, want)) = &self.listing {
-                    want.send_if_modified(|w| {
-                        let grow = n > *w;
-                        if grow {
-                            *w = n;
-                        }
-                        grow
-                    });
+        conn
+    }
+
+    /// Run `work` on the runtime and send the event it ends with.
+    fn spawn_answer<F>(&self, work: F) -> AbortHandle
+    where
+        F: Future<Output = Event> + Send + 'static,
+    {
+        let events = self.events.clone();
+        self.spawn(async move { events.send(work.await).await })
+    }
+
+    /// Start `command`'s work and return at once.
+    pub fn execute(&mut self, command: Command) {
+        match command {
+            Command::Connect(target) => self.connect(target),
+            Command::ListBuckets => {
+                if let Some(conn) = self.connected(|e| Event::Buckets(Err(e))) {
+                    self.spawn_answer(
+                        async move { Event::Buckets(browse::list_buckets(&conn).await) },
+                    );
                 }
-                return;
             }
+            Command::List {
+                generation,
+                bucket,
+                prefix,
+            } => {
+                let failed = |e| Event::ListDone {
+                    generation,
+                    result: Err(e),
+                };
+                if let Some(conn) = self.connected(failed) {
+                    self.list(conn, generation, bucket, prefix);
+                }
+            }
+            Command::WantRows(n) => self.want_rows(n),
+            Command::Share { ticket, request } => self.share(ticket, request),
+            Command::CopyLinks { objects, expiry } => self.copy_links(objects, expiry),
             Command::Upload {
                 batch,
                 paths,
@@ -462,140 +431,203 @@ impl Backend {
                 share,
             } => {
                 let next = self.next_transfer.clone();
-                self.spawn(plan(events, next, batch, paths, prefix, share));
-                return;
-            }
-            Command::PickFiles {
-                batch,
-                prefix,
-                share,
-            } => {
-                let next = self.next_transfer.clone();
-                self.spawn(async move {
-                    let picked = rfd::AsyncFileDialog::new()
-                        .set_title(format!("Upload to {prefix}"))
-                        .pick_files()
-                        .await;
-                    match picked {
-                        Some(files) => {
-                            let paths = files.iter().map(|f| f.path().to_owned()).collect();
-                            plan(events, next, batch, paths, prefix, share).await;
-                        }
-                        None => events.send(Event::PickCancelled).await,
-                    }
-                });
-                return;
-            }
-            Command::Download { objects } => {
-                self.download(objects);
-                return;
-            }
-            Command::Cancel(id) => {
-                if let Some(task) = self.transfers.remove(&id) {
-                    task.abort();
-                    events.try_send(Event::Transfer {
-                        id,
-                        update: TransferUpdate::Cancelled,
-                    });
-                }
-                return;
-            }
-            other => other,
-        };
-        let Some(conn) = self.current() else {
-            // Not connected yet (or the connection failed): say so where the work was asked.
-            let err = Error::new(ErrorKind::NoCredentials, "Not connected yet");
-            self.spawn(async move { events.send(not_connected(command, err)).await });
-            return;
-        };
-        match command {
-            Command::ListBuckets => {
-                self.spawn(async move {
-                    let result = browse::list_buckets(&conn).await;
-                    events.send(Event::Buckets(result)).await;
-                });
-            }
-            Command::List {
-                generation,
-                bucket,
-                prefix,
-            } => self.list(conn, generation, bucket, prefix),
-            Command::Share { ticket, request } => {
-                self.spawn(async move {
-                    let result = crate::engine::share(&conn, &request).await;
-                    let link = result.as_ref().ok().cloned();
-                    events.send(Event::Shared { ticket, result }).await;
-                    if let Some(link) = link {
-                        let result = crate::engine::verify(&conn, &link, &request.object).await;
-                        events.send(Event::LinkChecked { ticket, result }).await;
-                    }
-                });
-            }
-            Command::CopyLinks { objects, expiry } => {
-                self.spawn(async move {
-                    let mut links = Vec::with_capacity(objects.len());
-                    for object in objects {
-                        links.push(share_now(&conn, object, expiry).await);
-                    }
-                    events.send(Event::LinksReady(links)).await;
-                });
+                self.spawn(plan(self.events.clone(), next, batch, paths, prefix, share));
             }
             Command::StartTransfer {
                 transfer,
                 clash,
                 share,
-            } => {
-                let id = transfer.id;
-                let slots = self.slots.clone();
-                let task = self.spawn(async move {
-                    // Waits its turn; Cancel works while waiting too.
-                    let Ok(_permit) = slots.acquire_owned().await else {
-                        return;
-                    };
-                    let update = if transfer.download {
-                        run_download(&conn, &events, transfer, clash).await
-                    } else {
-                        run_upload(&conn, &events, transfer, clash, share).await
-                    };
-                    events.send(Event::Transfer { id, update }).await;
-                });
-                self.transfers.insert(id, task);
-            }
-            Command::Delete { objects } => {
-                self.spawn(async move {
-                    let mut deleted = 0;
-                    let mut errors = Vec::new();
-                    for object in &objects {
-                        match browse::delete_object(&conn, object).await {
-                            Ok(()) => deleted += 1,
-                            Err(e) => errors.push(e),
-                        }
-                    }
-                    events.send(Event::Deleted { deleted, errors }).await;
-                });
-            }
+            } => self.start_transfer(transfer, clash, share),
+            Command::Cancel(id) => self.cancel(id),
+            Command::PickFiles {
+                batch,
+                prefix,
+                share,
+            } => self.pick_files(batch, prefix, share),
+            Command::Download { objects } => self.download(objects),
+            Command::Delete { objects } => self.delete(objects),
             Command::CreateFolder {
                 bucket,
                 parent,
                 name,
-            } => {
-                self.spawn(async move {
-                    let result = browse::create_folder(&conn, &bucket, &parent, &name)
-                        .await
-                        .map(|prefix| S3Uri::new(bucket, prefix));
-                    events.send(Event::FolderCreated(result)).await;
+            } => self.create_folder(bucket, parent, name),
+            Command::SaveConfig(config) => {
+                let path = self.config_path.clone();
+                self.spawn_answer(async move {
+                    Event::ConfigSaved(blocking(move || config.save(&path)).await)
                 });
             }
-            Command::Connect(_)
-            | Command::SaveConfig(_)
-            | Command::LoadProfiles
-            | Command::AddConnection { .. }
-            | Command::WantRows(_)
-            | Command::Upload { .. }
-            | Command::PickFiles { .. }
-            | Command::Download { .. }
-            | Command::Cancel(_) => {}
+            Command::LoadProfiles => {
+                let files = self.aws_files.clone();
+                self.spawn_answer(async move {
+                    Event::Profiles(
+                        blocking(move || files.map_or_else(|| Ok(Vec::new()), |f| f.profiles()))
+                            .await,
+                    )
+                });
+            }
+            Command::AddConnection {
+                settings,
+                profile,
+                config,
+            } => self.add_connection(settings, profile, config),
         }
+    }
+
+    fn copy_links(&self, objects: Vec<S3Uri>, expiry: Expiry) {
+        if let Some(conn) = self.connected(|e| Event::LinksReady(vec![Err(e)])) {
+            self.spawn_answer(async move {
+                let mut links = Vec::with_capacity(objects.len());
+                for object in objects {
+                    links.push(share_now(&conn, object, expiry).await);
+                }
+                Event::LinksReady(links)
+            });
+        }
+    }
+
+    fn delete(&self, objects: Vec<S3Uri>) {
+        let failed = |e| Event::Deleted {
+            deleted: 0,
+            errors: vec![e],
+        };
+        if let Some(conn) = self.connected(failed) {
+            self.spawn_answer(async move {
+                let mut deleted = 0;
+                let mut errors = Vec::new();
+                for object in &objects {
+                    match browse::delete_object(&conn, object).await {
+                        Ok(()) => deleted += 1,
+                        Err(e) => errors.push(e),
+                    }
+                }
+                Event::Deleted { deleted, errors }
+            });
+        }
+    }
+
+    fn create_folder(&self, bucket: String, parent: String, name: String) {
+        if let Some(conn) = self.connected(|e| Event::FolderCreated(Err(e))) {
+            self.spawn_answer(async move {
+                let result = browse::create_folder(&conn, &bucket, &parent, &name)
+                    .await
+                    .map(|prefix| S3Uri::new(bucket, prefix));
+                Event::FolderCreated(result)
+            });
+        }
+    }
+
+    fn want_rows(&self, n: usize) {
+        if let Some((_, want)) = &self.listing {
+            want.send_if_modified(|w| {
+                let grow = n > *w;
+                if grow {
+                    *w = n;
+                }
+                grow
+            });
+        }
+    }
+
+    fn share(&self, ticket: u64, request: ShareRequest) {
+        let failed = |e| Event::Shared {
+            ticket,
+            result: Err(e),
+        };
+        let Some(conn) = self.connected(failed) else {
+            return;
+        };
+        let events = self.events.clone();
+        self.spawn(async move {
+            let result = crate::engine::share(&conn, &request).await;
+            let link = result.as_ref().ok().cloned();
+            events.send(Event::Shared { ticket, result }).await;
+            if let Some(link) = link {
+                let result = crate::engine::verify(&conn, &link, &request.object).await;
+                events.send(Event::LinkChecked { ticket, result }).await;
+            }
+        });
+    }
+
+    fn start_transfer(&mut self, transfer: PlannedTransfer, clash: Clash, share: Option<Expiry>) {
+        let id = transfer.id;
+        let failed = |e| Event::Transfer {
+            id,
+            update: TransferUpdate::Failed(e),
+        };
+        let Some(conn) = self.connected(failed) else {
+            return;
+        };
+        let slots = self.slots.clone();
+        let events = self.events.clone();
+        let task = self.spawn(async move {
+            // Waits its turn; Cancel works while waiting too.
+            let Ok(_permit) = slots.acquire_owned().await else {
+                return;
+            };
+            let update = if transfer.download {
+                run_download(&conn, &events, transfer, clash).await
+            } else {
+                run_upload(&conn, &events, transfer, clash, share).await
+            };
+            events.send(Event::Transfer { id, update }).await;
+        });
+        self.transfers.insert(id, task);
+    }
+
+    fn cancel(&mut self, id: TransferId) {
+        if let Some(task) = self.transfers.remove(&id) {
+            task.abort();
+            self.events.try_send(Event::Transfer {
+                id,
+                update: TransferUpdate::Cancelled,
+            });
+        }
+    }
+
+    fn pick_files(&self, batch: u64, prefix: S3Uri, share: Option<Expiry>) {
+        let next = self.next_transfer.clone();
+        let events = self.events.clone();
+        self.spawn(async move {
+            let picked = rfd::AsyncFileDialog::new()
+                .set_title(format!("Upload to {prefix}"))
+                .pick_files()
+                .await;
+            match picked {
+                Some(files) => {
+                    let paths = files.iter().map(|f| f.path().to_owned()).collect();
+                    plan(events, next, batch, paths, prefix, share).await;
+                }
+                None => events.send(Event::PickCancelled).await,
+            }
+        });
+    }
+
+    fn add_connection(
+        &self,
+        settings: ConnectionSettings,
+        profile: Option<NewProfile>,
+        config: Config,
+    ) {
+        let files = self.aws_files.clone();
+        let path = self.config_path.clone();
+        self.spawn_answer(async move {
+            let result = blocking(move || {
+                if let Some(p) = &profile {
+                    let files = files.ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::LocalIo,
+                            "No home folder to keep the AWS profile in",
+                        )
+                    })?;
+                    files.add_profile(p)?;
+                }
+                config.save(&path)?;
+                Ok(settings)
+            })
+            .await;
+            Event::ConnectionAdded(result)
+        });
     }
 
     fn connect(&mut self, target: ConnectTarget) {
@@ -728,11 +760,10 @@ async fn plan(
     prefix: S3Uri,
     share: Option<Expiry>,
 ) {
-    let key_prefix = prefix.key.clone();
-    let planned = tokio::task::spawn_blocking(move || plan_uploads(&paths, &key_prefix)).await;
-    let (files, errors) = match planned {
-        Ok(p) => p,
-        Err(e) => (Vec::new(), vec![joined(&e)]),
+    let dest = prefix.clone();
+    let (files, errors) = match blocking(move || ops::plan_uploads(&paths, &dest)).await {
+        Ok(plan) => (plan.files, plan.errors),
+        Err(e) => (Vec::new(), vec![e]),
     };
     let transfers = files
         .into_iter()
@@ -761,39 +792,29 @@ async fn run_upload(
     clash: Clash,
     share: Option<Expiry>,
 ) -> TransferUpdate {
-    let object = if clash == Clash::KeepBoth {
-        match free_key(conn, &t.object).await {
-            Ok(o) => o,
-            Err(e) => return TransferUpdate::Failed(e),
-        }
-    } else {
-        t.object.clone()
-    };
     events
         .send(Event::Transfer {
             id: t.id,
             update: TransferUpdate::Started {
-                object: object.clone(),
+                object: t.object.clone(),
                 size: t.size,
             },
         })
         .await;
     let progress = progress_reporter(events.clone(), t.id);
-    let request = UploadRequest {
+    let job = UploadJob {
         path: t.path.clone(),
-        object: object.clone(),
-        overwrite: clash == Clash::Replace,
+        object: t.object.clone(),
+        clash,
         checksum: ChecksumAlgorithm::default(),
+        share,
     };
-    match upload(conn, &request, &progress).await {
-        Ok(_) => {
-            let link = match share {
-                Some(expiry) => Some(share_now(conn, object, expiry).await),
-                None => None,
-            };
-            TransferUpdate::Done { link }
-        }
-        Err(e) if e.kind() == ErrorKind::AlreadyExists && clash == Clash::Ask => {
+    match ops::upload(conn, &job, &progress).await {
+        Ok(done) => TransferUpdate::Done {
+            object: done.object,
+            link: done.link,
+        },
+        Err(e) if e.kind() == ErrorKind::AlreadyExists && clash == Clash::Refuse => {
             TransferUpdate::Exists
         }
         Err(e) => TransferUpdate::Failed(e),
@@ -806,15 +827,6 @@ async fn run_download(
     t: PlannedTransfer,
     clash: Clash,
 ) -> TransferUpdate {
-    let target = match resolve_destination(&t.object, &t.path) {
-        Ok(p) => p,
-        Err(e) => return TransferUpdate::Failed(e),
-    };
-    let target = if clash == Clash::KeepBoth {
-        free_local_name(&target)
-    } else {
-        target
-    };
     events
         .send(Event::Transfer {
             id: t.id,
@@ -825,27 +837,16 @@ async fn run_download(
         })
         .await;
     let progress = progress_reporter(events.clone(), t.id);
-    match crate::engine::download(conn, &t.object, &target, clash == Clash::Replace, &progress)
-        .await
-    {
-        Ok(_) => TransferUpdate::Done { link: None },
-        Err(e) if e.kind() == ErrorKind::AlreadyExists && clash == Clash::Ask => {
+    match ops::download(conn, &t.object, &t.path, clash, &progress).await {
+        Ok(_) => TransferUpdate::Done {
+            object: t.object,
+            link: None,
+        },
+        Err(e) if e.kind() == ErrorKind::AlreadyExists && clash == Clash::Refuse => {
             TransferUpdate::Exists
         }
         Err(e) => TransferUpdate::Failed(e),
     }
-}
-
-/// `name (1).ext` next to `path`, the first that does not exist.
-fn free_local_name(path: &std::path::Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    (1..=1000)
-        .map(|n| path.with_file_name(numbered_key(&name, n)))
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| path.to_owned())
 }
 
 async fn share_now(conn: &Connection, object: S3Uri, expiry: Expiry) -> Result<ShareLink> {
@@ -899,33 +900,12 @@ async fn connect_local(
     store.connect().map(Arc::new)
 }
 
-fn joined(e: &tokio::task::JoinError) -> Error {
-    Error::new(ErrorKind::LocalIo, "A background task stopped unexpectedly")
-        .with_detail(e.to_string())
-}
-
-/// The answer to work asked for before a connection was ready.
-fn not_connected(command: Command, err: Error) -> Event {
-    match command {
-        Command::List { generation, .. } => Event::ListDone {
-            generation,
-            result: Err(err),
-        },
-        Command::Share { ticket, .. } => Event::Shared {
-            ticket,
-            result: Err(err),
-        },
-        Command::CopyLinks { .. } => Event::LinksReady(vec![Err(err)]),
-        Command::StartTransfer { transfer, .. } => Event::Transfer {
-            id: transfer.id,
-            update: TransferUpdate::Failed(err),
-        },
-        Command::Delete { .. } => Event::Deleted {
-            deleted: 0,
-            errors: vec![err],
-        },
-        Command::CreateFolder { .. } => Event::FolderCreated(Err(err)),
-        // ListBuckets; the other commands need no connection.
-        _ => Event::Buckets(Err(err)),
-    }
+/// Run blocking work (files) off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(
+            Error::new(ErrorKind::LocalIo, "A background task stopped unexpectedly")
+                .with_detail(e.to_string()),
+        )
+    })
 }

@@ -8,7 +8,7 @@ pub mod backend;
 pub mod state;
 pub mod widgets;
 
-use crate::cli::GlobalArgs;
+use crate::engine::ConnectionSettings;
 use crate::engine::aws_files::AwsFiles;
 use crate::engine::config::{Config, Paths};
 use crate::engine::local_store::{LocalCredentials, LocalStoreOptions};
@@ -21,8 +21,9 @@ const LOCAL_PORT: u16 = 9000;
 /// The window icon (the PNG in `assets/`).
 const ICON_PNG: &[u8] = include_bytes!("../../assets/icon-64.png");
 
-/// Open the window and run until it is closed.
-pub fn run(global: &GlobalArgs) -> anyhow::Result<()> {
+/// Open the window and run until it is closed. `requested` is where the command line (or the
+/// environment) asks to connect; an endpoint or profile in it wins over the last connection.
+pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
     let paths = Paths::for_user()?;
     let config = match Config::load(&paths.config_file()) {
         Ok(c) => c,
@@ -32,8 +33,9 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<()> {
         }
     };
     let aws_files = AwsFiles::for_user();
-    let env_credentials = std::env::var("AWS_ACCESS_KEY_ID").is_ok_and(|v| !v.is_empty());
-    let start = start_target(global, &config, aws_files.as_ref(), env_credentials);
+    let env_credentials = crate::engine::connection::env_credentials();
+    let configured = crate::engine::connection::aws_configured(aws_files.as_ref());
+    let start = start_target(requested, &config, configured);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("s3share-work")
@@ -74,15 +76,14 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<()> {
 }
 
 /// What to connect to first: what the command line says; else the connection used last; else
-/// AWS when any credentials or profile are configured; else the local store.
+/// AWS when any credentials or profile are `configured`; else the local store.
 pub fn start_target(
-    global: &GlobalArgs,
+    requested: ConnectionSettings,
     config: &Config,
-    aws_files: Option<&AwsFiles>,
-    env_credentials: bool,
+    configured: bool,
 ) -> ConnectTarget {
-    if global.endpoint.is_some() || global.profile.is_some() {
-        return ConnectTarget::Settings(global.settings());
+    if requested.endpoint.is_some() || requested.profile.is_some() {
+        return ConnectTarget::Settings(requested);
     }
     if let Some(last) = config.app.last_connection.as_deref() {
         if last == backend::LOCAL_LABEL {
@@ -92,20 +93,14 @@ pub fn start_target(
             return ConnectTarget::Settings(saved.clone());
         }
         if let Some(profile) = last.strip_prefix("profile ") {
-            return ConnectTarget::Settings(crate::engine::ConnectionSettings {
+            return ConnectTarget::Settings(ConnectionSettings {
                 profile: Some(profile.to_owned()),
                 ..Default::default()
             });
         }
     }
-    let env = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty());
-    let configured = env_credentials
-        || env("AWS_PROFILE")
-        || env("AWS_ENDPOINT_URL")
-        || env("AWS_ENDPOINT_URL_S3")
-        || aws_files.is_some_and(AwsFiles::any_profile);
     if configured {
-        ConnectTarget::Settings(global.settings())
+        ConnectTarget::Settings(requested)
     } else {
         ConnectTarget::Local
     }

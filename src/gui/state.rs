@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 use super::backend::{Clash, PlannedTransfer, TransferId};
+use crate::engine::humanize::{human_size, thousands};
 use crate::engine::{Entry, Error, Expiry, S3Uri, ShareLink};
 
 /// Something fetched in the background.
@@ -328,37 +329,6 @@ impl Listing {
     }
 }
 
-/// 1234567 -> "1,234,567"
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// 1536 -> "1.5 KiB"
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else if value < 10.0 {
-        format!("{value:.1} {}", UNITS[unit])
-    } else {
-        format!("{value:.0} {}", UNITS[unit])
-    }
-}
-
 /// Where a transfer is.
 #[derive(Debug)]
 pub enum TransferState {
@@ -455,7 +425,7 @@ impl Transfer {
         format!(
             "{}/s, {} left",
             human_size(self.speed as u64),
-            crate::engine::expiry::format_duration(Duration::from_secs(left.ceil() as u64))
+            crate::engine::humanize::format_duration(Duration::from_secs(left.ceil() as u64))
         )
     }
 
@@ -594,7 +564,5 @@ mod tests {
     fn numbers_for_people() {
         assert_eq!(thousands(120_000), "120,000");
         assert_eq!(thousands(999), "999");
-        assert_eq!(human_size(1536), "1.5 KiB");
-        assert_eq!(human_size(12), "12 B");
     }
 }

@@ -64,14 +64,33 @@ impl TestStore {
         p
     }
 
+    /// Run `program args…` (a wrapper such as `script` that runs s3share itself) with the same
+    /// environment as [`TestStore::cli`].
+    pub async fn cli_via(&self, program: &str, args: &[&str]) -> Output {
+        let mut cmd = std::process::Command::new(program);
+        cmd.args(args);
+        self.run(cmd).await
+    }
+
     /// Run the real binary with only this store's `AWS_*` variables (nothing of the developer's
     /// AWS setup leaks in), plus `extra` variables.
     pub async fn cli(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_s3share"));
+        cmd.args(args);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        self.run(cmd).await
+    }
+
+    async fn run(&self, mut cmd: std::process::Command) -> Output {
         let home = self.dir.path().join("home");
         std::fs::create_dir_all(&home).expect("home");
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_s3share"));
-        cmd.args(args)
-            .env_clear()
+        let extra: Vec<(std::ffi::OsString, std::ffi::OsString)> = cmd
+            .get_envs()
+            .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
+            .collect();
+        cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", &home)
             // Never ask the EC2 metadata address: tests talk to 127.0.0.1 only.
@@ -80,9 +99,7 @@ impl TestStore {
             let (k, v) = line.split_once('=').expect("env line");
             cmd.env(k, v);
         }
-        for (k, v) in extra {
-            cmd.env(k, v);
-        }
+        cmd.envs(extra);
         tokio::task::spawn_blocking(move || cmd.output().expect("run s3share"))
             .await
             .expect("join")

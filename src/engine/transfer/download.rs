@@ -60,16 +60,29 @@ pub fn resolve_destination(object: &S3Uri, dest: &Path) -> Result<PathBuf> {
     Ok(dest.to_path_buf())
 }
 
-/// Download `object` to `dest` (a file path or a folder). Returns the file written.
-pub async fn download(
+/// `name (1).ext` next to `path`: the first numbered name that does not exist ("Keep both").
+pub fn free_local_name(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (1..=1000)
+        .map(|n| path.with_file_name(super::upload::numbered_key(&name, n)))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| path.to_owned())
+}
+
+/// Download `object` to the file `target` (already resolved: see [`resolve_destination`]).
+/// Returns the file written.
+pub async fn download_to(
     conn: &Connection,
     object: &S3Uri,
-    dest: &Path,
+    target: &Path,
     overwrite: bool,
     progress: Progress<'_>,
 ) -> Result<PathBuf> {
     object.require_object()?;
-    let target = resolve_destination(object, dest)?;
+    let target = target.to_path_buf();
     if !overwrite && target.exists() {
         return Err(Error::new(
             ErrorKind::AlreadyExists,
@@ -94,9 +107,16 @@ pub async fn download(
     let dir = target
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    // Dropped (deleted) on any early return: nothing half-written is left behind.
-    let temp = tempfile::Builder::new()
-        .prefix(".s3share-download-")
+    // Dropped (deleted) on any early return: nothing half-written is left behind. Created with
+    // 0666 less the umask, as any other program's download would be.
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".s3share-download-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let temp = builder
         .tempfile_in(&dir)
         .map_err(|e| Error::local_io("write in", &dir, &e))?;
     let std_file = temp
@@ -159,5 +179,19 @@ mod tests {
         assert!(name("docs/..").is_err());
         assert!(name("docs/.").is_err());
         assert!(name("docs/").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_key_becomes_one_plain_file_name_or_is_refused(key in "\\PC{0,60}") {
+            if let Ok(name) = safe_file_name(&S3Uri::new("bucket", key)) {
+                proptest::prop_assert!(!name.is_empty() && name.len() <= 255);
+                proptest::prop_assert!(name != "." && name != "..");
+                proptest::prop_assert!(!name.contains(['/', '\\', '\0']));
+                proptest::prop_assert!(!name.chars().any(char::is_control));
+                let joined = Path::new("/dest").join(&name);
+                proptest::prop_assert_eq!(joined.parent(), Some(Path::new("/dest")));
+            }
+        }
     }
 }

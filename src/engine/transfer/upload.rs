@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use base64::Engine as _;
 use futures_util::StreamExt as _;
 use sha2::Digest as _;
-use tokio::io::AsyncReadExt as _;
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use super::Progress;
 use crate::engine::browse::object_exists;
@@ -106,27 +106,70 @@ pub async fn open_for_upload(path: &Path) -> Result<(tokio::fs::File, u64)> {
     Ok((file, meta.len()))
 }
 
-/// Hash the file in one streaming pass.
-async fn checksum_file(path: &Path, algorithm: ChecksumAlgorithm) -> Result<String> {
-    let mut file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Error::local_io("read", path, &e))?;
+/// What a file looked like when it was opened, to tell whether it changed while it was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+}
+
+impl FileStamp {
+    pub fn of(meta: &std::fs::Metadata) -> Self {
+        Self {
+            size: meta.len(),
+            modified: meta.modified().ok(),
+        }
+    }
+
+    /// The stamp of the open handle now.
+    pub async fn now(file: &tokio::fs::File, path: &Path) -> Result<Self> {
+        let meta = file
+            .metadata()
+            .await
+            .map_err(|e| Error::local_io("read", path, &e))?;
+        Ok(Self::of(&meta))
+    }
+}
+
+/// The error for a file that changed while it was being uploaded.
+pub fn changed_while_uploading(path: &Path) -> Error {
+    Error::new(
+        ErrorKind::Integrity,
+        format!(
+            "The file changed while it was being uploaded; nothing was stored. Upload it again once it is finished: {}",
+            path.display()
+        ),
+    )
+}
+
+/// Hash exactly `size` bytes of the open handle from its start (the bytes that will be sent),
+/// then rewind it. A file that ends early has changed.
+async fn checksum_handle(
+    file: &mut tokio::fs::File,
+    size: u64,
+    algorithm: ChecksumAlgorithm,
+    path: &Path,
+) -> Result<String> {
+    let read_err = |e: std::io::Error| Error::local_io("read", path, &e);
     let mut buf = vec![0u8; 1024 * 1024];
     let mut crc = 0u32;
     let mut sha = sha2::Sha256::new();
-    loop {
-        let n = file
-            .read(&mut buf)
-            .await
-            .map_err(|e| Error::local_io("read", path, &e))?;
+    let mut left = size;
+    while left > 0 {
+        let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
+        let n = file.read(&mut buf[..want]).await.map_err(read_err)?;
         if n == 0 {
-            break;
+            return Err(changed_while_uploading(path));
         }
         match algorithm {
             ChecksumAlgorithm::Crc32c => crc = crc32c::crc32c_append(crc, &buf[..n]),
             ChecksumAlgorithm::Sha256 => sha.update(&buf[..n]),
         }
+        left -= n as u64;
     }
+    file.seek(std::io::SeekFrom::Start(0))
+        .await
+        .map_err(read_err)?;
     let b64 = base64::engine::general_purpose::STANDARD;
     Ok(match algorithm {
         ChecksumAlgorithm::Crc32c => b64.encode(crc.to_be_bytes()),
@@ -140,42 +183,24 @@ pub async fn upload(
     req: &UploadRequest,
     progress: Progress<'_>,
 ) -> Result<UploadOutcome> {
-    let key = req.object.require_object()?;
-    // Opened once: the same handle is sent, so the file checked is the file uploaded.
-    let (file, size) = open_for_upload(&req.path).await?;
+    let key = req.object.require_linkable_object()?;
+    // Opened once: the same handle is hashed and sent, so the file checked is the file uploaded.
+    let (mut file, size) = open_for_upload(&req.path).await?;
     if size > MAX_SINGLE_PUT {
         return Err(Error::invalid(format!(
             "This file is larger than 5 GiB, the most one upload can carry; multipart upload is not supported yet: {}",
             req.path.display()
         )));
     }
+    let stamp = FileStamp::now(&file, &req.path).await?;
     let region = conn.bucket_region(&req.object.bucket).await?;
     if !req.overwrite {
-        // Never skipped: some stores (Garage, ...) ignore If-None-Match and would overwrite.
-        match object_exists(conn, &req.object).await {
-            Ok(false) => {}
-            Ok(true) => {
-                return Err(Error::new(
-                    ErrorKind::AlreadyExists,
-                    format!(
-                        "An object with this name already exists (pass --overwrite to replace it): {}",
-                        req.object
-                    ),
-                ));
-            }
-            Err(e) if e.kind() == ErrorKind::AccessDenied => {
-                return Err(Error::new(
-                    ErrorKind::AccessDenied,
-                    format!(
-                        "Could not check whether the object already exists (no permission to read it); pass --overwrite to upload anyway: {}",
-                        req.object
-                    ),
-                ));
-            }
-            Err(e) => return Err(e),
-        }
+        refuse_existing(conn, &req.object).await?;
     }
-    let checksum = checksum_file(&req.path, req.checksum).await?;
+    let checksum = checksum_handle(&mut file, size, req.checksum, &req.path).await?;
+    if FileStamp::now(&file, &req.path).await? != stamp {
+        return Err(changed_while_uploading(&req.path));
+    }
     let content_type = content_type_for(key, &req.path);
     let creds = conn.signing_credentials().await?;
     let addr = conn.object_address(&req.object.bucket, key, &region);
@@ -201,48 +226,108 @@ pub async fn upload(
             now: SystemTime::now(),
         },
     );
-    put_file(
+    let probe = file
+        .try_clone()
+        .await
+        .map_err(|e| Error::local_io("read", &req.path, &e))?
+        .into_std()
+        .await;
+    let probe = std::sync::Arc::new(probe);
+    let watched = probe.clone();
+    let sent = put_file(
         conn,
-        signed.url(),
-        &signed.headers,
+        &Put {
+            url: signed.url(),
+            headers: &signed.headers,
+            size,
+            unchanged: std::sync::Arc::new(move || {
+                watched.metadata().is_ok_and(|m| FileStamp::of(&m) == stamp)
+            }),
+        },
         file,
-        size,
         progress,
         &req.object,
     )
-    .await?;
+    .await;
+    if let Err(e) = sent {
+        // A file that changed under the upload fails with that reason, not a checksum riddle.
+        let changed = probe.metadata().map(|m| FileStamp::of(&m)).ok() != Some(stamp);
+        return Err(if changed {
+            changed_while_uploading(&req.path)
+        } else {
+            e
+        });
+    }
     Ok(UploadOutcome {
         object: req.object.clone(),
         size,
     })
 }
 
+/// Refuse to replace an object that exists (never skipped: some stores, Garage and others,
+/// ignore `If-None-Match` and would overwrite).
+pub async fn refuse_existing(conn: &Connection, object: &S3Uri) -> Result<()> {
+    match object_exists(conn, object).await {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(Error::new(
+            ErrorKind::AlreadyExists,
+            format!(
+                "An object with this name already exists (pass --overwrite to replace it): {object}"
+            ),
+        )),
+        Err(e) if e.kind() == ErrorKind::AccessDenied => Err(Error::new(
+            ErrorKind::AccessDenied,
+            format!(
+                "Could not check whether the object already exists (no permission to read it); pass --overwrite to upload anyway: {object}"
+            ),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// A presigned PUT of a file's first `size` bytes.
+struct Put<'a> {
+    url: &'a str,
+    headers: &'a [(String, String)],
+    size: u64,
+    /// Is the file still as it was when it was hashed? Asked before the last bytes go: a file
+    /// that changed breaks the body off, so the server stores nothing.
+    unchanged: std::sync::Arc<dyn Fn() -> bool + Send + Sync>,
+}
+
 /// Stream the file to a presigned PUT URL.
 async fn put_file(
     conn: &Connection,
-    url: &str,
-    headers: &[(String, String)],
+    put: &Put<'_>,
     file: tokio::fs::File,
-    size: u64,
     progress: Progress<'_>,
     object: &S3Uri,
 ) -> Result<()> {
+    let (url, size) = (put.url, put.size);
     let mut sent = 0u64;
     progress(0, size);
     // The body is read lazily by the HTTP client; progress is reported as chunks leave.
     let stream = tokio_util::io::ReaderStream::with_capacity(file.take(size), CHUNK);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
-    let stream = stream.inspect(move |chunk| {
-        if let Ok(c) = chunk {
-            let _ = tx.send(c.len() as u64);
+    let mut read = 0u64;
+    let unchanged = put.unchanged.clone();
+    let stream = stream.map(move |chunk| {
+        let chunk = chunk?;
+        read += chunk.len() as u64;
+        if read >= size && !unchanged() {
+            return Err(std::io::Error::other(
+                "the file changed while it was being uploaded",
+            ));
         }
+        let _ = tx.send(chunk.len() as u64);
+        Ok(chunk)
     });
     let mut request = conn
         .http()
         .put(url)
         .header("content-length", size)
         .body(reqwest::Body::wrap_stream(stream));
-    for (n, v) in headers {
+    for (n, v) in put.headers {
         request = request.header(n.as_str(), v.as_str());
     }
     let send = request.send();

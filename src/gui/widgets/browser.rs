@@ -3,9 +3,10 @@
 
 use egui::{Key, Sense};
 
+use crate::engine::humanize::{format_modified, human_size};
 use crate::engine::{BucketInfo, S3Uri};
 use crate::gui::backend::FIRST_ROWS;
-use crate::gui::state::{Column, Listing, Loadable, human_size};
+use crate::gui::state::{Column, Listing, Loadable};
 
 /// What the user asked of the browser.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -455,18 +456,4 @@ pub fn selected_objects(listing: &Listing) -> Vec<S3Uri> {
         .filter(|r| !r.folder)
         .map(|r| S3Uri::new(listing.bucket.clone(), r.key.clone()))
         .collect()
-}
-
-/// "14:05" today, "23 Nov 14:05" this year, else "23 Nov 2024".
-fn format_modified(now: time::OffsetDateTime, at: time::OffsetDateTime) -> String {
-    let at = crate::engine::expiry::to_local(at);
-    let now = crate::engine::expiry::to_local(now);
-    let fmt = if at.date() == now.date() {
-        time::macros::format_description!("[hour]:[minute]")
-    } else if at.year() == now.year() {
-        time::macros::format_description!("[day padding:none] [month repr:short] [hour]:[minute]")
-    } else {
-        time::macros::format_description!("[day padding:none] [month repr:short] [year]")
-    };
-    at.format(&fmt).unwrap_or_default()
 }

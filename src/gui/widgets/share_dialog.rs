@@ -2,12 +2,8 @@
 
 use std::time::SystemTime;
 
-use time::OffsetDateTime;
-
 use super::expiry_picker::{ExpiryPicker, expiry_picker_ui};
-use crate::engine::expiry::{
-    format_clock, format_duration, format_weekday_clock, round_for_people,
-};
+use crate::engine::humanize::expires_line;
 use crate::engine::{S3Uri, ShareLink, ShareRequest};
 use crate::gui::state::Loadable;
 
@@ -60,32 +56,15 @@ impl ShareDialog {
     }
 }
 
-/// "Expires Tue 14:05 (in 15 minutes)"
-pub fn expires_line(now: SystemTime, at: SystemTime) -> String {
-    let now = OffsetDateTime::from(now);
-    let at = OffsetDateTime::from(at);
-    let left = (at - now).max(time::Duration::ZERO);
-    let left = std::time::Duration::from_secs(left.whole_seconds().unsigned_abs());
-    format!(
-        "Expires {} (in {})",
-        format_weekday_clock(now, at),
-        format_duration(round_for_people(left))
-    )
-}
-
 /// The amber note when temporary credentials end the link early, naming the real time.
 pub fn cut_short_note(link: &ShareLink) -> Option<String> {
-    if !link.cut_short() {
-        return None;
-    }
-    let now = OffsetDateTime::from(link.signed_at);
-    let real = OffsetDateTime::from(link.expires_at);
-    let asked = now + link.requested.duration();
-    Some(format!(
-        "This link stops working at {}, not {}: it is signed with temporary credentials (SSO, an assumed role or a session token) that expire then. Sign with long-term credentials for a longer link.",
-        format_clock(now, real),
-        format_clock(now, asked),
-    ))
+    link.cut_short().then(|| {
+        crate::engine::humanize::cut_short_note(
+            link.signed_at,
+            link.signed_at + link.requested.duration(),
+            link.expires_at,
+        )
+    })
 }
 
 /// Draw the dialog; returns what the user asked.

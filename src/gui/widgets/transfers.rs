@@ -1,7 +1,8 @@
 //! The transfers panel: one row per file with progress, speed, ETA, and what can be done.
 
+use crate::engine::humanize::human_size;
 use crate::gui::backend::{Clash, TransferId};
-use crate::gui::state::{TransferState, Transfers, human_size};
+use crate::gui::state::{TransferState, Transfers};
 
 /// What the user asked of a transfer row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

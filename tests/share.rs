@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use s3share::engine::presign::query_param;
-use s3share::engine::transfer::no_progress;
+use s3share::engine::transfer::TransferProgress;
 use s3share::engine::{
     ChecksumAlgorithm, ErrorKind, Expiry, S3Uri, ShareRequest, UploadRequest, share, upload, verify,
 };
@@ -22,7 +22,7 @@ async fn put(store: &TestStore, key: &str, bytes: &[u8]) -> S3Uri {
         overwrite: true,
         checksum: ChecksumAlgorithm::Crc32c,
     };
-    upload(&store.conn(), &req, &no_progress)
+    upload(&store.conn(), &req, &TransferProgress::new())
         .await
         .expect("upload");
     object
@@ -200,7 +200,7 @@ async fn links_are_signed_for_the_buckets_real_region() {
         overwrite: false,
         checksum: ChecksumAlgorithm::Sha256,
     };
-    upload(&conn, &req, &no_progress)
+    upload(&conn, &req, &TransferProgress::new())
         .await
         .expect("upload signed for eu-west-2");
     let link = share(&conn, &request(&object, "5m")).await.expect("share");

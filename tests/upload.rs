@@ -4,7 +4,7 @@
 mod support;
 
 use s3share::engine::presign::{PresignInput, presign};
-use s3share::engine::transfer::no_progress;
+use s3share::engine::transfer::TransferProgress;
 use s3share::engine::{ChecksumAlgorithm, ErrorKind, Expiry, S3Uri, UploadRequest, upload};
 use support::{TestStore, http, pattern, sha256};
 
@@ -21,7 +21,8 @@ async fn download(
     } else {
         s3share::engine::ops::Clash::Refuse
     };
-    s3share::engine::ops::download(conn, object, dest, clash, progress).await
+    let settings = s3share::engine::transfer::multipart::TransferSettings::default();
+    s3share::engine::ops::download(conn, object, dest, clash, &settings, progress).await
 }
 
 fn req(path: std::path::PathBuf, key: &str, overwrite: bool) -> UploadRequest {
@@ -46,16 +47,19 @@ async fn upload_round_trips_bytes_with_either_checksum() {
         std::fs::write(&path, &bytes).expect("write");
         let mut r = req(path, &format!("dir/big-{i}.bin"), false);
         r.checksum = checksum;
-        let seen = std::sync::Mutex::new(Vec::new());
-        let progress = |done: u64, total: u64| seen.lock().expect("lock").push((done, total));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
+        let progress = TransferProgress::observed(move |s| {
+            record.lock().expect("lock").push((s.done, s.total));
+        });
         let out = upload(&conn, &r, &progress).await.expect("upload");
         assert_eq!(out.size, bytes.len() as u64);
-        let seen = seen.into_inner().expect("lock");
+        let seen = seen.lock().expect("lock").clone();
         assert_eq!(seen.last(), Some(&(bytes.len() as u64, bytes.len() as u64)));
         assert!(seen.len() > 2, "progress reported along the way: {seen:?}");
 
         let dest = store.scratch().join(format!("back-{i}.bin"));
-        download(&conn, &r.object, &dest, false, &no_progress)
+        download(&conn, &r.object, &dest, false, &TransferProgress::new())
             .await
             .expect("download");
         assert_eq!(sha256(&std::fs::read(&dest).expect("read")), sha256(&bytes));
@@ -73,7 +77,7 @@ async fn read_back(store: &TestStore, key: &str) -> Vec<u8> {
         &S3Uri::new("shared", key),
         &dest,
         false,
-        &no_progress,
+        &TransferProgress::new(),
     )
     .await
     .expect("download");
@@ -86,14 +90,22 @@ async fn existing_objects_are_not_silently_overwritten() {
     let conn = store.conn();
     let path = store.scratch().join("v1.txt");
     std::fs::write(&path, b"version 1").expect("write");
-    upload(&conn, &req(path.clone(), "doc.txt", false), &no_progress)
-        .await
-        .expect("first upload");
+    upload(
+        &conn,
+        &req(path.clone(), "doc.txt", false),
+        &TransferProgress::new(),
+    )
+    .await
+    .expect("first upload");
 
     std::fs::write(&path, b"version 2").expect("write");
-    let err = upload(&conn, &req(path.clone(), "doc.txt", false), &no_progress)
-        .await
-        .expect_err("refused");
+    let err = upload(
+        &conn,
+        &req(path.clone(), "doc.txt", false),
+        &TransferProgress::new(),
+    )
+    .await
+    .expect_err("refused");
     assert_eq!(err.kind(), ErrorKind::AlreadyExists);
     assert!(
         err.message().contains("--overwrite") && err.message().ends_with("s3://shared/doc.txt"),
@@ -101,7 +113,7 @@ async fn existing_objects_are_not_silently_overwritten() {
     );
     assert_eq!(read_back(&store, "doc.txt").await, b"version 1");
 
-    upload(&conn, &req(path, "doc.txt", true), &no_progress)
+    upload(&conn, &req(path, "doc.txt", true), &TransferProgress::new())
         .await
         .expect("overwrite");
     assert_eq!(read_back(&store, "doc.txt").await, b"version 2");
@@ -191,24 +203,36 @@ async fn files_that_cannot_be_sent_fail_clearly() {
     let missing = upload(
         &conn,
         &req(store.scratch().join("nope.pdf"), "x.pdf", false),
-        &no_progress,
+        &TransferProgress::new(),
     )
     .await
     .expect_err("missing");
     assert_eq!(missing.kind(), ErrorKind::NotFound);
     assert!(missing.message().starts_with("No such file"), "{missing}");
-    let folder = upload(&conn, &req(store.scratch(), "x", false), &no_progress)
-        .await
-        .expect_err("folder");
+    let folder = upload(
+        &conn,
+        &req(store.scratch(), "x", false),
+        &TransferProgress::new(),
+    )
+    .await
+    .expect_err("folder");
     assert_eq!(folder.kind(), ErrorKind::InvalidInput);
     assert!(folder.message().contains("folder"), "{folder}");
-    let device = upload(&conn, &req("/dev/null".into(), "x", false), &no_progress)
-        .await
-        .expect_err("device");
+    let device = upload(
+        &conn,
+        &req("/dev/null".into(), "x", false),
+        &TransferProgress::new(),
+    )
+    .await
+    .expect_err("device");
     assert!(device.message().contains("Not a regular file"), "{device}");
-    let to_prefix = upload(&conn, &req(store.scratch(), "dir/", false), &no_progress)
-        .await
-        .expect_err("prefix");
+    let to_prefix = upload(
+        &conn,
+        &req(store.scratch(), "dir/", false),
+        &TransferProgress::new(),
+    )
+    .await
+    .expect_err("prefix");
     assert_eq!(to_prefix.kind(), ErrorKind::InvalidInput);
 }
 
@@ -223,7 +247,7 @@ async fn downloads_never_leave_partial_files_or_escape_the_folder() {
         &S3Uri::new("shared", "missing.bin"),
         &target,
         false,
-        &no_progress,
+        &TransferProgress::new(),
     )
     .await
     .expect_err("missing");
@@ -239,7 +263,7 @@ async fn downloads_never_leave_partial_files_or_escape_the_folder() {
     upload(
         &conn,
         &req(path, "a\\..\\..\\evil.txt", false),
-        &no_progress,
+        &TransferProgress::new(),
     )
     .await
     .expect("upload");
@@ -248,7 +272,7 @@ async fn downloads_never_leave_partial_files_or_escape_the_folder() {
         &S3Uri::new("shared", "a\\..\\..\\evil.txt"),
         &target,
         false,
-        &no_progress,
+        &TransferProgress::new(),
     )
     .await
     .expect("download");
@@ -258,7 +282,7 @@ async fn downloads_never_leave_partial_files_or_escape_the_folder() {
         &S3Uri::new("shared", "a\\..\\..\\evil.txt"),
         &target,
         false,
-        &no_progress,
+        &TransferProgress::new(),
     )
     .await;
     assert_eq!(again.expect_err("exists").kind(), ErrorKind::AlreadyExists);
@@ -279,9 +303,13 @@ async fn files_over_five_gib_get_a_clear_error_before_any_transfer() {
         .expect("create")
         .set_len(5 * 1024 * 1024 * 1024 + 1)
         .expect("size");
-    let err = upload(&store.conn(), &req(path, "huge.bin", false), &no_progress)
-        .await
-        .expect_err("too large");
+    let err = upload(
+        &store.conn(),
+        &req(path, "huge.bin", false),
+        &TransferProgress::new(),
+    )
+    .await
+    .expect_err("too large");
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.message().contains("larger than 5 GiB"), "{err}");
     let exists =
@@ -297,16 +325,18 @@ async fn a_file_that_changes_while_uploading_fails_and_stores_nothing() {
     let path = store.scratch().join("growing.log");
     std::fs::write(&path, pattern(3 * 1024 * 1024, 4)).expect("write");
     let grow = std::sync::Once::new();
-    let appended = |_: u64, _: u64| {
+    let growing = path.clone();
+    // The first progress report comes as the body starts: the file grows under the upload.
+    let appended = TransferProgress::observed(move |_| {
         grow.call_once(|| {
             use std::io::Write as _;
             let mut f = std::fs::OpenOptions::new()
                 .append(true)
-                .open(&path)
+                .open(&growing)
                 .expect("open");
             f.write_all(b"one more line\n").expect("append");
         });
-    };
+    });
     let err = upload(
         &store.conn(),
         &req(path.clone(), "growing.log", false),
@@ -340,9 +370,13 @@ async fn downloads_get_the_mode_any_download_gets_and_resolve_their_place_once()
     let conn = store.conn();
     let path = store.scratch().join("report.pdf");
     std::fs::write(&path, b"%PDF").expect("write");
-    upload(&conn, &req(path, "docs/report.pdf", false), &no_progress)
-        .await
-        .expect("upload");
+    upload(
+        &conn,
+        &req(path, "docs/report.pdf", false),
+        &TransferProgress::new(),
+    )
+    .await
+    .expect("upload");
     let umask = std::process::Command::new("sh")
         .args(["-c", "umask"])
         .output()
@@ -353,11 +387,27 @@ async fn downloads_get_the_mode_any_download_gets_and_resolve_their_place_once()
     // A folder named like the object is already there: the file goes beside it, never inside.
     std::fs::create_dir_all(into.join("report.pdf")).expect("dirs");
     let object = S3Uri::new("shared", "docs/report.pdf");
-    let refused = ops::download(&conn, &object, &into, Clash::Refuse, &no_progress).await;
+    let settings = s3share::engine::transfer::multipart::TransferSettings::default();
+    let refused = ops::download(
+        &conn,
+        &object,
+        &into,
+        Clash::Refuse,
+        &settings,
+        &TransferProgress::new(),
+    )
+    .await;
     assert_eq!(refused.expect_err("taken").kind(), ErrorKind::AlreadyExists);
-    let written = ops::download(&conn, &object, &into, Clash::KeepBoth, &no_progress)
-        .await
-        .expect("download");
+    let written = ops::download(
+        &conn,
+        &object,
+        &into,
+        Clash::KeepBoth,
+        &settings,
+        &TransferProgress::new(),
+    )
+    .await
+    .expect("download");
     assert_eq!(written, into.join("report (1).pdf"));
     assert_eq!(
         std::fs::read_dir(into.join("report.pdf"))

@@ -113,16 +113,7 @@ impl LevelPager {
         };
         let page = page.map_err(|e| Error::from_sdk(&e, &self.target))?;
         let encoded = page.encoding_type() == Some(&EncodingType::Url);
-        let decode = |s: &str| -> String {
-            if encoded {
-                // S3's url encoding writes a space as `+` (and a real plus as %2B).
-                percent_encoding::percent_decode_str(&s.replace('+', " "))
-                    .decode_utf8_lossy()
-                    .into_owned()
-            } else {
-                s.to_owned()
-            }
-        };
+        let decode = |s: &str| -> String { if encoded { url_decode(s) } else { s.to_owned() } };
         let mut entries = Vec::with_capacity(page.common_prefixes().len() + page.contents().len());
         for p in page.common_prefixes() {
             if let Some(p) = p.prefix() {
@@ -142,6 +133,51 @@ impl LevelPager {
         let more = page.is_truncated() == Some(true) && page.next_continuation_token().is_some();
         Ok(Some((entries, more)))
     }
+}
+
+/// Every object under `prefix`, at any depth (all pages), in key order.
+pub async fn list_recursive(
+    conn: &Connection,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<ObjectInfo>> {
+    let target = S3Uri::new(bucket, prefix).to_string();
+    let (client, _) = conn.client_for_bucket(bucket).await?;
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .encoding_type(EncodingType::Url)
+        .into_paginator()
+        .send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| Error::from_sdk(&e, &target))?;
+        let encoded = page.encoding_type() == Some(&EncodingType::Url);
+        for o in page.contents() {
+            let raw = o.key().unwrap_or_default();
+            out.push(ObjectInfo {
+                key: if encoded {
+                    url_decode(raw)
+                } else {
+                    raw.to_owned()
+                },
+                size: o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                last_modified: o.last_modified().and_then(to_time),
+                storage_class: o.storage_class().map(|s| s.as_str().to_owned()),
+                content_type: None,
+                etag: o.e_tag().map(str::to_owned),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// S3's `encoding-type=url` form read back: `+` is a space (a real plus is `%2B`).
+fn url_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// HEAD an object: does it exist, how big, what type.

@@ -185,6 +185,43 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// Read a size as people write it: `500B`, `1KB`, `100MB`, `2GiB`, `1.5GB`, or a bare number of
+/// bytes. KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB powers of 1024; case and a space
+/// before the unit do not matter.
+pub fn parse_size(text: &str) -> Result<u64, crate::engine::error::Error> {
+    let t = text.trim();
+    let bad = || {
+        crate::engine::error::Error::invalid(format!(
+            "Not a size: {t:?}. Use a number and a unit: 500B, 1KB, 100MB, 2GiB"
+        ))
+    };
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" | "k" => 1000,
+        "mb" | "m" => 1000_u64.pow(2),
+        "gb" | "g" => 1000_u64.pow(3),
+        "tb" | "t" => 1000_u64.pow(4),
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "tib" => 1 << 40,
+        _ => return Err(bad()),
+    };
+    if number.is_empty() || number.starts_with('.') || number.matches('.').count() > 1 {
+        return Err(bad());
+    }
+    let value: f64 = number.parse().map_err(|_| bad())?;
+    let bytes = value * factor as f64;
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 || bytes.fract() != 0.0 {
+        return Err(bad());
+    }
+    Ok(bytes as u64)
+}
+
 /// "2.3 MiB/s, 12 seconds left"
 pub fn rate_and_time_left(bytes_per_sec: f64, left: Option<Duration>) -> String {
     let rate = format!("{}/s", human_size(bytes_per_sec as u64));
@@ -260,6 +297,29 @@ pub fn cut_short_warning(signed_at: SystemTime, requested: Duration, real: Syste
 mod tests {
     use super::*;
     use crate::engine::expiry::Expiry;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("500B").ok(), Some(500));
+        assert_eq!(parse_size("1KB").ok(), Some(1000));
+        assert_eq!(parse_size("100MB").ok(), Some(100_000_000));
+        assert_eq!(parse_size("2GiB").ok(), Some(2 << 30));
+        assert_eq!(parse_size("5 mib").ok(), Some(5 << 20));
+        assert_eq!(parse_size("1.5GB").ok(), Some(1_500_000_000));
+        assert_eq!(parse_size("4096").ok(), Some(4096));
+        for bad in [
+            "",
+            "MB",
+            "1.5",
+            "1..5MB",
+            "-1MB",
+            "1XB",
+            "0.5B",
+            "99999999999TiB",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn sizes_and_counts() {

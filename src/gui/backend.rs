@@ -21,7 +21,9 @@ use crate::engine::error::{Error, ErrorKind, Result};
 use crate::engine::local_store::{LocalStore, LocalStoreOptions};
 pub use crate::engine::ops::Clash;
 use crate::engine::ops::{self, UploadJob};
+use crate::engine::transfer::multipart::{TransferSettings, UploadState};
 use crate::engine::transfer::upload::ChecksumAlgorithm;
+use crate::engine::transfer::{ProgressSnapshot, TransferProgress};
 use crate::engine::{Connection, ConnectionSettings, Expiry, S3Uri, ShareLink, ShareRequest};
 
 /// Which transfer an event is about.
@@ -99,7 +101,16 @@ pub enum Command {
         clash: Clash,
         share: Option<Expiry>,
     },
+    /// Stop a transfer and give it up (an upload in parts is aborted on the server); answered
+    /// by `Transfer { Cancelled }`.
     Cancel(TransferId),
+    /// Stop an upload, keeping what it sent (`Transfer { Paused }`); `StartTransfer` resumes it.
+    Pause(TransferId),
+    /// Forget an unfinished upload of an earlier run and abort it on the server
+    /// (`UploadDiscarded`).
+    DiscardUpload(UploadState),
+    /// Go on with an unfinished upload of an earlier run (`TransfersPlanned` with its row).
+    ResumeUpload(UploadState),
     /// Ask for files with the native dialog, then plan their uploads like `Upload`.
     PickFiles {
         batch: u64,
@@ -109,7 +120,11 @@ pub enum Command {
     /// Ask for a folder with the native dialog, then plan downloads of the objects into it
     /// (`TransfersPlanned`).
     Download {
-        objects: Vec<S3Uri>,
+        bucket: String,
+        /// Object keys, and prefixes (ending in `/`) for everything under them.
+        items: Vec<String>,
+        /// The folder shown: files land in the chosen folder with the layout below it.
+        base: String,
     },
     Delete {
         objects: Vec<S3Uri>,
@@ -138,10 +153,8 @@ pub enum TransferUpdate {
         object: S3Uri,
         size: u64,
     },
-    Progress {
-        done: u64,
-        total: u64,
-    },
+    Progress(ProgressSnapshot),
+    Paused,
     /// Finished, at `object` (a numbered name for Keep both); the link when one was asked.
     Done {
         object: S3Uri,
@@ -202,6 +215,8 @@ pub enum Event {
         share: Option<Expiry>,
         transfers: Vec<PlannedTransfer>,
         errors: Vec<Error>,
+        /// How each row starts (a resumed upload that replaces keeps replacing).
+        clash: Clash,
     },
     Transfer {
         id: TransferId,
@@ -217,6 +232,9 @@ pub enum Event {
     ConfigSaved(Result<()>),
     Profiles(Result<Vec<ProfileInfo>>),
     ConnectionAdded(Result<ConnectionSettings>),
+    /// Uploads an earlier run left unfinished on this connection (after `Connected`).
+    UnfinishedUploads(Vec<UploadState>),
+    UploadDiscarded(Result<UploadState>),
 }
 
 /// Wakes the UI. The context is known once the first frame runs.
@@ -272,6 +290,8 @@ pub struct BackendOptions {
     pub local_store: LocalStoreOptions,
     /// The AWS shared files (`None`: no home folder).
     pub aws_files: Option<AwsFiles>,
+    /// Part sizes, parallelism, and where unfinished uploads are remembered.
+    pub transfers: TransferSettings,
 }
 
 impl BackendOptions {
@@ -291,6 +311,10 @@ impl BackendOptions {
                 config: dir.join("aws/config"),
                 credentials: dir.join("aws/credentials"),
             }),
+            transfers: TransferSettings {
+                state_dir: Some(dir.join("uploads")),
+                ..TransferSettings::default()
+            },
         })
     }
 }
@@ -308,9 +332,16 @@ pub struct Backend {
     conn: Arc<Mutex<Option<Arc<Connection>>>>,
     connect_task: Option<AbortHandle>,
     listing: Option<(AbortHandle, watch::Sender<usize>)>,
-    transfers: HashMap<TransferId, AbortHandle>,
+    transfers: HashMap<TransferId, Running>,
     next_transfer: Arc<AtomicU64>,
     slots: Arc<Semaphore>,
+    settings: Arc<TransferSettings>,
+}
+
+/// A transfer's task, and what Cancel must give up on the server.
+struct Running {
+    task: AbortHandle,
+    upload: Option<(PathBuf, S3Uri)>,
 }
 
 impl Backend {
@@ -335,6 +366,7 @@ impl Backend {
             transfers: HashMap::new(),
             next_transfer: Arc::new(AtomicU64::new(1)),
             slots: Arc::new(Semaphore::new(PARALLEL_TRANSFERS)),
+            settings: Arc::new(opts.transfers),
         }
     }
 
@@ -355,7 +387,8 @@ impl Backend {
                     TransferUpdate::Done { .. }
                     | TransferUpdate::Failed(_)
                     | TransferUpdate::Exists
-                    | TransferUpdate::Cancelled,
+                    | TransferUpdate::Cancelled
+                    | TransferUpdate::Paused,
             } = &event
             {
                 self.transfers.remove(id);
@@ -439,12 +472,19 @@ impl Backend {
                 share,
             } => self.start_transfer(transfer, clash, share),
             Command::Cancel(id) => self.cancel(id),
+            Command::Pause(id) => self.pause(id),
+            Command::DiscardUpload(state) => self.discard_upload(state),
+            Command::ResumeUpload(state) => self.resume_upload(&state),
             Command::PickFiles {
                 batch,
                 prefix,
                 share,
             } => self.pick_files(batch, prefix, share),
-            Command::Download { objects } => self.download(objects),
+            Command::Download {
+                bucket,
+                items,
+                base,
+            } => self.download(bucket, items, base),
             Command::Delete { objects } => self.delete(objects),
             Command::CreateFolder {
                 bucket,
@@ -560,24 +600,35 @@ impl Backend {
         };
         let slots = self.slots.clone();
         let events = self.events.clone();
+        let settings = self.settings.clone();
+        let upload = (!transfer.download).then(|| (transfer.path.clone(), transfer.object.clone()));
         let task = self.spawn(async move {
             // Waits its turn; Cancel works while waiting too.
             let Ok(_permit) = slots.acquire_owned().await else {
                 return;
             };
             let update = if transfer.download {
-                run_download(&conn, &events, transfer, clash).await
+                run_download(&conn, &events, transfer, clash, &settings).await
             } else {
-                run_upload(&conn, &events, transfer, clash, share).await
+                run_upload(&conn, &events, transfer, clash, share, &settings).await
             };
             events.send(Event::Transfer { id, update }).await;
         });
-        self.transfers.insert(id, task);
+        self.transfers.insert(id, Running { task, upload });
     }
 
     fn cancel(&mut self, id: TransferId) {
-        if let Some(task) = self.transfers.remove(&id) {
+        if let Some(Running { task, upload }) = self.transfers.remove(&id) {
             task.abort();
+            // An upload in parts is given up on the server too: its parts cost storage.
+            if let (Some((path, object)), Some(conn)) = (upload, self.current()) {
+                let settings = self.settings.clone();
+                self.spawn(async move {
+                    if let Err(e) = ops::discard_upload_of(&conn, &path, &object, &settings).await {
+                        tracing::warn!("could not abort a cancelled upload on the server: {e}");
+                    }
+                });
+            }
             self.events.try_send(Event::Transfer {
                 id,
                 update: TransferUpdate::Cancelled,
@@ -642,6 +693,7 @@ impl Backend {
         let slot = self.conn.clone();
         let store = self.local_store.clone();
         let options = self.local_options.clone();
+        let transfers = self.settings.clone();
         self.connect_task = Some(self.spawn(async move {
             let (label, result) = match target {
                 ConnectTarget::Local => (
@@ -662,6 +714,7 @@ impl Backend {
                 Ok((conn, local)) => {
                     let settings = conn.settings().clone();
                     let warnings = conn.warnings().to_vec();
+                    let endpoint = crate::engine::transfer::multipart::endpoint_label(&conn);
                     *crate::engine::connection::lock(&slot) = Some(conn);
                     events
                         .send(Event::Connected {
@@ -671,6 +724,14 @@ impl Backend {
                             warnings,
                         })
                         .await;
+                    let transfers = transfers.clone();
+                    let unfinished = blocking(move || Ok(ops::unfinished_uploads(&transfers)))
+                        .await
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|u| u.endpoint == endpoint)
+                        .collect();
+                    events.send(Event::UnfinishedUploads(unfinished)).await;
                 }
                 Err(error) => events.send(Event::ConnectFailed { label, error }).await,
             }
@@ -711,7 +772,17 @@ impl Backend {
         self.listing = Some((task, want_tx));
     }
 
-    fn download(&self, objects: Vec<S3Uri>) {
+    fn download(&self, bucket: String, items: Vec<String>, base: String) {
+        let failed = |e| Event::TransfersPlanned {
+            batch: None,
+            share: None,
+            transfers: Vec::new(),
+            errors: vec![e],
+            clash: Clash::Refuse,
+        };
+        let Some(conn) = self.connected(failed) else {
+            return;
+        };
         let events = self.events.clone();
         let next = self.next_transfer.clone();
         self.spawn(async move {
@@ -724,25 +795,104 @@ impl Backend {
                 return;
             };
             let folder = folder.path().to_owned();
-            let transfers = objects
-                .into_iter()
-                .map(|object| PlannedTransfer {
-                    id: next.fetch_add(1, Ordering::Relaxed),
-                    path: folder.clone(),
-                    object,
-                    size: 0,
-                    download: true,
-                })
-                .collect();
-            events
-                .send(Event::TransfersPlanned {
-                    batch: None,
-                    share: None,
-                    transfers,
-                    errors: Vec::new(),
-                })
-                .await;
+            let event = match ops::plan_downloads(&conn, &bucket, &items, &base, &folder).await {
+                Ok(plan) => download_rows(plan, &next),
+                Err(e) => failed_plan(e),
+            };
+            events.send(event).await;
         });
+    }
+
+    fn pause(&mut self, id: TransferId) {
+        if let Some(r) = self.transfers.remove(&id) {
+            r.task.abort();
+            self.events.try_send(Event::Transfer {
+                id,
+                update: TransferUpdate::Paused,
+            });
+        }
+    }
+
+    fn resume_upload(&self, state: &UploadState) {
+        let transfer = PlannedTransfer {
+            id: self.next_transfer.fetch_add(1, Ordering::Relaxed),
+            path: state.path.clone(),
+            object: state.object(),
+            size: state.size,
+            download: false,
+        };
+        let clash = if state.overwrite {
+            Clash::Replace
+        } else {
+            Clash::Refuse
+        };
+        self.spawn_answer(async move {
+            Event::TransfersPlanned {
+                batch: None,
+                share: None,
+                transfers: vec![transfer],
+                errors: Vec::new(),
+                clash,
+            }
+        });
+    }
+
+    fn discard_upload(&self, state: UploadState) {
+        let failed = |e| Event::UploadDiscarded(Err(e));
+        let Some(conn) = self.connected(failed) else {
+            return;
+        };
+        let settings = self.settings.clone();
+        self.spawn_answer(async move {
+            Event::UploadDiscarded(
+                ops::discard_upload(&conn, &state, &settings)
+                    .await
+                    .map(|()| state),
+            )
+        });
+    }
+}
+
+/// Rows for a planned folder download; a note for names that had to change.
+fn download_rows(plan: Vec<ops::PlannedDownload>, next: &AtomicU64) -> Event {
+    let renamed = plan.iter().filter(|p| p.renamed).count();
+    let errors = if renamed > 0 {
+        vec![Error::new(
+            ErrorKind::AlreadyExists,
+            format!(
+                "{renamed} {} got a numbered name: another key needs the same path as a folder or file",
+                if renamed == 1 { "file" } else { "files" }
+            ),
+        )]
+    } else {
+        Vec::new()
+    };
+    let transfers = plan
+        .into_iter()
+        .map(|p| PlannedTransfer {
+            id: next.fetch_add(1, Ordering::Relaxed),
+            path: p.target,
+            object: p.object,
+            size: p.size,
+            download: true,
+        })
+        .collect();
+    Event::TransfersPlanned {
+        batch: None,
+        share: None,
+        transfers,
+        errors,
+        clash: Clash::Refuse,
+    }
+}
+
+fn failed_plan(e: Error) -> Event {
+    Event::TransfersPlanned {
+        batch: None,
+        share: None,
+        transfers: Vec::new(),
+        errors: vec![e],
+        clash: Clash::Refuse,
     }
 }
 
@@ -781,6 +931,7 @@ async fn plan(
             share,
             transfers,
             errors,
+            clash: Clash::Refuse,
         })
         .await;
 }
@@ -791,6 +942,7 @@ async fn run_upload(
     t: PlannedTransfer,
     clash: Clash,
     share: Option<Expiry>,
+    settings: &TransferSettings,
 ) -> TransferUpdate {
     events
         .send(Event::Transfer {
@@ -809,7 +961,7 @@ async fn run_upload(
         checksum: ChecksumAlgorithm::default(),
         share,
     };
-    match ops::upload(conn, &job, &progress).await {
+    match ops::upload(conn, &job, settings, &progress).await {
         Ok(done) => TransferUpdate::Done {
             object: done.object,
             link: done.link,
@@ -826,6 +978,7 @@ async fn run_download(
     events: &EventSender,
     t: PlannedTransfer,
     clash: Clash,
+    settings: &TransferSettings,
 ) -> TransferUpdate {
     events
         .send(Event::Transfer {
@@ -837,7 +990,7 @@ async fn run_download(
         })
         .await;
     let progress = progress_reporter(events.clone(), t.id);
-    match ops::download(conn, &t.object, &t.path, clash, &progress).await {
+    match ops::download_file(conn, &t.object, &t.path, clash, settings, &progress).await {
         Ok(_) => TransferUpdate::Done {
             object: t.object,
             link: None,
@@ -862,20 +1015,21 @@ async fn share_now(conn: &Connection, object: S3Uri, expiry: Expiry) -> Result<S
     .await
 }
 
-/// A progress callback that sends at most every `PROGRESS_EVERY`, and never blocks.
-fn progress_reporter(events: EventSender, id: TransferId) -> impl Fn(u64, u64) + Send + Sync {
+/// The engine's progress for transfer `id`, sent to the UI at most every `PROGRESS_EVERY`
+/// (and at the end), never blocking.
+fn progress_reporter(events: EventSender, id: TransferId) -> TransferProgress {
     let last = Mutex::new(None::<Instant>);
-    move |done, total| {
+    TransferProgress::observed(move |snap| {
         let mut last = crate::engine::connection::lock(&last);
-        let due = last.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) || done == total;
+        let due = last.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) || snap.done == snap.total;
         if due {
             *last = Some(Instant::now());
             events.try_send(Event::Transfer {
                 id,
-                update: TransferUpdate::Progress { done, total },
+                update: TransferUpdate::Progress(*snap),
             });
         }
-    }
+    })
 }
 
 async fn connect_local(

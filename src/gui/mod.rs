@@ -52,6 +52,10 @@ pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
         config_path: paths.config_file(),
         local_store,
         aws_files,
+        transfers: crate::engine::transfer::multipart::TransferSettings {
+            state_dir: Some(paths.data_dir.join("uploads")),
+            ..Default::default()
+        },
     });
     let size = config.app.window_size.unwrap_or([1000.0, 640.0]);
     let app = App::new(backend, config, start, env_credentials);

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 use super::backend::{Clash, PlannedTransfer, TransferId};
-use crate::engine::humanize::{human_size, thousands};
+use crate::engine::humanize::{rate_and_time_left, thousands};
+use crate::engine::transfer::ProgressSnapshot;
 use crate::engine::{Entry, Error, Expiry, S3Uri, ShareLink};
 
 /// Something fetched in the background.
@@ -334,6 +335,8 @@ impl Listing {
 pub enum TransferState {
     Waiting,
     Running,
+    /// Stopped by the user; an upload in parts keeps what it sent and resumes from there.
+    Paused,
     Done,
     /// The name is taken: Replace / Keep both / Skip.
     Exists,
@@ -359,12 +362,11 @@ pub struct Transfer {
     pub batch: Option<u64>,
     pub share: Option<Expiry>,
     pub state: TransferState,
-    pub done: u64,
-    pub total: u64,
-    /// (time, bytes) a second or so ago, for the speed.
-    pub speed_mark: Option<(Instant, u64)>,
-    pub speed: f64,
+    /// The engine's progress, as last reported.
+    pub progress: ProgressSnapshot,
     pub link: Option<ShareLink>,
+    /// How a restart treats a taken name (a resumed upload keeps what it was started with).
+    pub clash: Clash,
 }
 
 impl Transfer {
@@ -375,58 +377,43 @@ impl Transfer {
             batch,
             share,
             state: TransferState::Waiting,
-            done: 0,
-            total,
-            speed_mark: None,
-            speed: 0.0,
+            progress: ProgressSnapshot {
+                total,
+                ..ProgressSnapshot::default()
+            },
             link: None,
-        }
-    }
-
-    pub fn progress(&mut self, done: u64, total: u64, now: Instant) {
-        self.state = TransferState::Running;
-        self.done = done;
-        self.total = total;
-        match self.speed_mark {
-            Some((t, b)) if now.duration_since(t) >= Duration::from_millis(500) => {
-                let secs = now.duration_since(t).as_secs_f64();
-                let current = done.saturating_sub(b) as f64 / secs;
-                // Smooth so the number can be read.
-                self.speed = if self.speed == 0.0 {
-                    current
-                } else {
-                    0.6 * self.speed + 0.4 * current
-                };
-                self.speed_mark = Some((now, done));
-            }
-            None => self.speed_mark = Some((now, done)),
-            Some(_) => {}
+            clash: Clash::Refuse,
         }
     }
 
     pub fn fraction(&self) -> f32 {
-        if self.total == 0 {
-            if matches!(self.state, TransferState::Done) {
-                1.0
-            } else {
-                0.0
-            }
+        if matches!(self.state, TransferState::Done) {
+            1.0
         } else {
-            (self.done as f64 / self.total as f64) as f32
+            self.progress.fraction()
         }
     }
 
-    /// "2.3 MiB/s, 12 s left"
+    /// "2.3 MiB/s, 12 seconds left · part 3/40"
     pub fn rate_text(&self) -> String {
-        if self.speed <= 0.0 {
-            return String::new();
+        let p = &self.progress;
+        let mut text = if p.rate > 0.0 {
+            rate_and_time_left(p.rate, p.eta)
+        } else {
+            String::new()
+        };
+        if p.parts_total > 1 {
+            let _ = write!(text, " · part {}/{}", p.parts_done, p.parts_total);
         }
-        let left = self.total.saturating_sub(self.done) as f64 / self.speed;
-        format!(
-            "{}/s, {} left",
-            human_size(self.speed as u64),
-            crate::engine::humanize::format_duration(Duration::from_secs(left.ceil() as u64))
-        )
+        if p.retries > 0 {
+            let _ = write!(text, " · {} retried", p.retries);
+        }
+        text
+    }
+
+    /// Can it be paused (an upload under way)?
+    pub fn pausable(&self) -> bool {
+        !self.planned.download && matches!(self.state, TransferState::Running)
     }
 
     /// The name shown: the key's last segment.
@@ -439,7 +426,7 @@ impl Transfer {
             .unwrap_or(&self.planned.object.key)
     }
 
-    /// What a clash answer turns into.
+    /// What a start, a clash answer or a Resume turns into.
     pub fn restart(&self, clash: Clash) -> super::backend::Command {
         super::backend::Command::StartTransfer {
             transfer: self.planned.clone(),

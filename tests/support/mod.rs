@@ -218,21 +218,7 @@ impl ChildStore {
 
     /// A connection to it with its credentials.
     pub fn conn(&self) -> Connection {
-        let provider = aws_credential_types::provider::SharedCredentialsProvider::new(
-            self.credentials.to_aws(),
-        );
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .credentials_provider(provider.clone())
-            .build();
-        let settings = s3share::engine::ConnectionSettings {
-            endpoint: Some(self.endpoint.clone()),
-            region: Some("us-east-1".into()),
-            path_style: true,
-            ..Default::default()
-        };
-        Connection::from_sdk_config(settings, sdk, Some(provider)).expect("connection")
+        conn_to(&self.endpoint, &self.credentials)
     }
 
     /// A field of `/proc/PID/status` in kB (`VmHWM`, `VmRSS`).
@@ -267,4 +253,196 @@ impl Drop for ChildStore {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Faults a [`Proxy`] injects.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Faults {
+    /// Reset (RST) every Nth connection once it has carried `reset_after` bytes upstream.
+    pub reset_every: Option<u64>,
+    pub reset_after: u64,
+    /// Cap the upstream rate (bytes per second) of every connection.
+    pub upstream_rate: Option<u64>,
+}
+
+/// A TCP proxy on 127.0.0.1:0 in front of a store: counts the bytes each way, can reset
+/// connections and slow them down, and can be pointed at a restarted store.
+pub struct Proxy {
+    pub addr: std::net::SocketAddr,
+    target: std::sync::Arc<std::sync::Mutex<std::net::SocketAddr>>,
+    /// Client to server bytes.
+    pub up: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Server to client bytes.
+    pub down: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pub resets: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    pub async fn start(target: &str, faults: Faults) -> Self {
+        use std::sync::atomic::AtomicU64;
+        use std::sync::{Arc, Mutex};
+        let target: std::net::SocketAddr = target
+            .trim_start_matches("http://")
+            .parse()
+            .expect("target address");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let target = Arc::new(Mutex::new(target));
+        let (up, down, resets) = (
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicU64::new(0)),
+        );
+        let (to_target, up_count, down_count, reset_count) =
+            (target.clone(), up.clone(), down.clone(), resets.clone());
+        let task = tokio::spawn(async move {
+            let mut accepted = 0u64;
+            while let Ok((client, _)) = listener.accept().await {
+                accepted += 1;
+                let to = *to_target.lock().expect("target");
+                let doomed = faults
+                    .reset_every
+                    .is_some_and(|every| accepted.is_multiple_of(every));
+                tokio::spawn(relay(
+                    client,
+                    to,
+                    doomed.then_some(faults.reset_after),
+                    faults.upstream_rate,
+                    [up_count.clone(), down_count.clone(), reset_count.clone()],
+                ));
+            }
+        });
+        Self {
+            addr,
+            target,
+            up,
+            down,
+            resets,
+            task,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Send new connections to `target` (a restarted store).
+    pub fn retarget(&self, target: &str) {
+        *self.target.lock().expect("target") = target
+            .trim_start_matches("http://")
+            .parse()
+            .expect("target address");
+    }
+
+    pub fn up(&self) -> u64 {
+        self.up.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn down(&self) -> u64 {
+        self.down.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn resets(&self) -> u64 {
+        self.resets.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Carry one connection both ways, counting; reset it after `reset_after` bytes upstream, and
+/// hold its upstream to `rate` bytes a second.
+async fn relay(
+    client: tokio::net::TcpStream,
+    to: std::net::SocketAddr,
+    reset_after: Option<u64>,
+    rate: Option<u64>,
+    [up, down, resets]: [std::sync::Arc<std::sync::atomic::AtomicU64>; 3],
+) {
+    use std::sync::atomic::Ordering;
+    let Ok(server) = tokio::net::TcpStream::connect(to).await else {
+        return;
+    };
+    let _ = client.set_nodelay(true);
+    let (mut cr, mut cw) = client.into_split();
+    let (mut sr, mut sw) = server.into_split();
+    let upstream = async {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut carried = 0u64;
+        let started = std::time::Instant::now();
+        loop {
+            let Ok(k) = cr.read(&mut buf).await else {
+                return true;
+            };
+            if k == 0 {
+                let _ = sw.shutdown().await;
+                return false;
+            }
+            carried += k as u64;
+            up.fetch_add(k as u64, Ordering::Relaxed);
+            if reset_after.is_some_and(|after| carried > after) {
+                resets.fetch_add(1, Ordering::Relaxed);
+                return true;
+            }
+            if sw.write_all(&buf[..k]).await.is_err() {
+                return true;
+            }
+            if let Some(rate) = rate {
+                let due = std::time::Duration::from_secs_f64(carried as f64 / rate as f64);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    };
+    let downstream = async {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let Ok(k) = sr.read(&mut buf).await else {
+                return;
+            };
+            if k == 0 {
+                let _ = cw.shutdown().await;
+                return;
+            }
+            down.fetch_add(k as u64, Ordering::Relaxed);
+            if cw.write_all(&buf[..k]).await.is_err() {
+                return;
+            }
+        }
+    };
+    let reset = tokio::select! {
+        reset = upstream => reset,
+        () = downstream => false,
+    };
+    if reset && let Ok(client) = cr.reunite(cw) {
+        // Closed with linger 0: the client sees a reset, not an end.
+        let _ = client.set_zero_linger();
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A connection to `endpoint` signing with `credentials` (a store behind a proxy).
+pub fn conn_to(endpoint: &str, credentials: &LocalCredentials) -> Connection {
+    let provider =
+        aws_credential_types::provider::SharedCredentialsProvider::new(credentials.to_aws());
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(provider.clone())
+        .build();
+    let settings = s3share::engine::ConnectionSettings {
+        endpoint: Some(endpoint.to_owned()),
+        region: Some("us-east-1".into()),
+        path_style: true,
+        ..Default::default()
+    };
+    Connection::from_sdk_config(settings, sdk, Some(provider)).expect("connection")
 }

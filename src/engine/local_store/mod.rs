@@ -11,6 +11,7 @@
 //! - `storage`: files and the sorted index, with one commit point per write;
 //! - `listing`: ListObjectsV2's range logic, pure;
 //! - `objects`: the S3 operations;
+//! - `multipart`: multipart uploads, kept across restarts until completed or aborted;
 //! - `post`: browser form uploads, streamed and checked before the file is read.
 //!
 //! The storage is our own rather than `s3s-fs`, whose file-per-key layout cannot hold keys with
@@ -20,6 +21,7 @@
 mod access;
 pub mod credentials;
 mod listing;
+mod multipart;
 mod objects;
 mod post;
 mod server;

@@ -4,19 +4,26 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use s3s::dto::{
-    Bucket, CommonPrefix, CreateBucketInput, CreateBucketOutput, DeleteBucketInput,
+    AbortMultipartUploadInput, AbortMultipartUploadOutput, Bucket, CommonPrefix,
+    CompleteMultipartUploadInput, CompleteMultipartUploadOutput, CreateBucketInput,
+    CreateBucketOutput, CreateMultipartUploadInput, CreateMultipartUploadOutput, DeleteBucketInput,
     DeleteBucketOutput, DeleteObjectInput, DeleteObjectOutput, EncodingType,
     GetBucketLocationInput, GetBucketLocationOutput, GetObjectInput, GetObjectOutput,
     HeadBucketInput, HeadBucketOutput, HeadObjectInput, HeadObjectOutput, ListBucketsInput,
-    ListBucketsOutput, ListObjectsV2Input, ListObjectsV2Output, Object, PutObjectInput,
-    PutObjectOutput, StreamingBlob, Timestamp,
+    ListBucketsOutput, ListMultipartUploadsInput, ListMultipartUploadsOutput, ListObjectsV2Input,
+    ListObjectsV2Output, ListPartsInput, ListPartsOutput, Object, PutObjectInput, PutObjectOutput,
+    StreamingBlob, Timestamp, UploadPartInput, UploadPartOutput,
 };
 use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use super::listing::{self, Item, Resume};
-use super::storage::{ObjectMeta, Precondition, ReceiveError, Storage, io_err};
+use super::multipart;
+use super::storage::{
+    LeaseGuard, ObjectData, ObjectMeta, Precondition, ReceiveError, Storage, io_err,
+};
 use crate::engine::connection::DEFAULT_REGION;
+use futures_util::{StreamExt as _, TryStreamExt as _};
 
 /// The largest object one PUT may create (S3's limit).
 pub(super) const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
@@ -133,6 +140,41 @@ fn byte_range(range: Option<&s3s::dto::Range>, size: u64) -> S3Result<Option<(u6
     }
 }
 
+/// The bytes `start..start + len` of an object kept as segments, opening each segment as the
+/// read reaches it; the lease keeps them on disk until the stream is dropped.
+fn segments_stream(
+    files: Vec<(std::path::PathBuf, u64)>,
+    start: u64,
+    len: u64,
+    lease: LeaseGuard,
+) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + Sync + 'static {
+    // (file, offset in it, bytes to read from it) for each segment the range touches.
+    let mut pieces = Vec::new();
+    let mut at = 0u64;
+    let end = start + len;
+    for (path, size) in files {
+        let (lo, hi) = (at.max(start), (at + size).min(end));
+        if lo < hi {
+            pieces.push((path, lo - at, hi - lo));
+        }
+        at += size;
+    }
+    futures_util::stream::iter(pieces)
+        .then(|(path, offset, take)| async move {
+            let mut file = tokio::fs::File::open(&path).await?;
+            file.seek(std::io::SeekFrom::Start(offset)).await?;
+            Ok::<_, std::io::Error>(tokio_util::io::ReaderStream::with_capacity(
+                file.take(take),
+                256 * 1024,
+            ))
+        })
+        .try_flatten()
+        .map(move |chunk| {
+            let _held = &lease;
+            chunk
+        })
+}
+
 /// A size as S3's DTOs carry it.
 pub(super) fn length(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -231,19 +273,29 @@ impl S3 for Store {
         req: S3Request<GetObjectInput>,
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let input = req.input;
-        let (m, file) = self.storage.open_object(&input.bucket, &input.key)?;
+        let (m, data) = self.storage.open_object(&input.bucket, &input.key)?;
         let range = byte_range(input.range.as_ref(), m.size)?;
         let (start, len) = range.map_or((0, m.size), |(s, e)| (s, e - s));
-        let mut file = tokio::fs::File::from_std(file);
-        if start > 0 {
-            file.seek(std::io::SeekFrom::Start(start))
-                .await
-                .map_err(|e| io_err(&e))?;
-        }
-        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
+        let body = match data {
+            ObjectData::File(file) => {
+                let mut file = tokio::fs::File::from_std(file);
+                if start > 0 {
+                    file.seek(std::io::SeekFrom::Start(start))
+                        .await
+                        .map_err(|e| io_err(&e))?;
+                }
+                StreamingBlob::wrap(tokio_util::io::ReaderStream::with_capacity(
+                    file.take(len),
+                    256 * 1024,
+                ))
+            }
+            ObjectData::Segments { files, lease } => {
+                StreamingBlob::wrap(segments_stream(files, start, len, lease))
+            }
+        };
         let whole = range.is_none();
         Ok(S3Response::new(GetObjectOutput {
-            body: Some(StreamingBlob::wrap(stream)),
+            body: Some(body),
             content_length: Some(length(len)),
             content_range: range.map(|(s, e)| format!("bytes {s}-{}/{}", e - 1, m.size)),
             content_type: m.content_type.clone(),
@@ -312,6 +364,7 @@ impl S3 for Store {
             checksum_crc32c: crc,
             checksum_sha256: sha,
             version: None,
+            segments: None,
         };
         let storage = self.storage.clone();
         let meta =
@@ -331,6 +384,54 @@ impl S3 for Store {
         let storage = self.storage.clone();
         blocking(move || storage.delete(&req.input.bucket, &req.input.key)).await?;
         Ok(S3Response::new(DeleteObjectOutput::default()))
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<CreateMultipartUploadOutput>> {
+        multipart::create(self, req.input)
+            .await
+            .map(S3Response::new)
+    }
+
+    async fn upload_part(
+        &self,
+        req: S3Request<UploadPartInput>,
+    ) -> S3Result<S3Response<UploadPartOutput>> {
+        multipart::upload_part(self, req.input)
+            .await
+            .map(S3Response::new)
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        multipart::complete(self, req.input)
+            .await
+            .map(S3Response::new)
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<AbortMultipartUploadOutput>> {
+        multipart::abort(self, req.input).await.map(S3Response::new)
+    }
+
+    async fn list_parts(
+        &self,
+        req: S3Request<ListPartsInput>,
+    ) -> S3Result<S3Response<ListPartsOutput>> {
+        multipart::list_parts(self, &req.input).map(S3Response::new)
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        req: S3Request<ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<ListMultipartUploadsOutput>> {
+        multipart::list_uploads(self, &req.input).map(S3Response::new)
     }
 
     async fn list_objects_v2(

@@ -157,6 +157,7 @@ impl FormUploads {
             checksum_crc32c: None,
             checksum_sha256: None,
             version: None,
+            segments: None,
         };
         let storage = self.storage.clone();
         let owned_bucket = bucket.to_owned();

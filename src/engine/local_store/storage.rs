@@ -16,7 +16,7 @@
 //!
 //! Object names are private: folders are 0700 and files 0600.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -57,6 +57,10 @@ pub(super) struct ObjectMeta {
     /// Names the data file; `None` for objects written before versions (`<h>.data`).
     #[serde(default)]
     pub version: Option<String>,
+    /// A multipart object is kept as its parts, unchanged: the size of each segment, stored in
+    /// `<h>.<version>.<i>.data`. `None`: one data file.
+    #[serde(default)]
+    pub segments: Option<Vec<u64>>,
 }
 
 impl ObjectMeta {
@@ -106,19 +110,61 @@ pub(super) enum ReceiveError {
 }
 
 pub(super) struct Storage {
-    root: PathBuf,
-    index: Mutex<BTreeMap<String, BucketState>>,
+    pub root: PathBuf,
+    pub index: Mutex<BTreeMap<String, BucketState>>,
     /// Held for a whole commit (disk, then index), so conditional writes are atomic and the
     /// index changes in the order the disk did.
-    commits: Mutex<()>,
+    pub commits: Mutex<()>,
+    /// Readers of multipart objects, by version: their segments stay until the last one ends.
+    leases: Arc<Mutex<HashMap<String, Lease>>>,
+    /// Unfinished multipart uploads, by upload id (see `multipart`).
+    pub uploads: Mutex<HashMap<String, super::multipart::Upload>>,
 }
 
-fn key_hash(key: &str) -> String {
+#[derive(Default)]
+struct Lease {
+    readers: usize,
+    /// Files to remove when the last reader ends (the object was replaced or deleted).
+    doomed: Vec<PathBuf>,
+}
+
+/// A reader's hold on a multipart object's segments.
+pub(super) struct LeaseGuard {
+    leases: Arc<Mutex<HashMap<String, Lease>>>,
+    version: String,
+}
+
+impl Drop for LeaseGuard {
+    fn drop(&mut self) {
+        let mut leases = lock(&self.leases);
+        let done = leases.get_mut(&self.version).is_some_and(|l| {
+            l.readers -= 1;
+            l.readers == 0
+        });
+        if done && let Some(lease) = leases.remove(&self.version) {
+            for f in lease.doomed {
+                let _ = std::fs::remove_file(f);
+            }
+        }
+    }
+}
+
+/// An object's data, ready to read.
+pub(super) enum ObjectData {
+    File(File),
+    /// A multipart object's segments in order, with their sizes; opened as they are read.
+    Segments {
+        files: Vec<(PathBuf, u64)>,
+        lease: LeaseGuard,
+    },
+}
+
+pub(super) fn key_hash(key: &str) -> String {
     hex::encode(sha2::Sha256::digest(key.as_bytes()))
 }
 
 /// A new data-file version: random, so versions never repeat across restarts.
-fn new_version() -> std::io::Result<String> {
+pub(super) fn new_version() -> std::io::Result<String> {
     let mut raw = [0u8; 8];
     getrandom::fill(&mut raw).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(hex::encode(raw))
@@ -220,14 +266,17 @@ impl Storage {
                 },
             );
         }
+        let uploads = super::multipart::recover_uploads(&root.join(super::multipart::UPLOADS));
         Ok(Self {
             root: root.to_owned(),
             index: Mutex::new(buckets),
             commits: Mutex::new(()),
+            leases: Arc::default(),
+            uploads: Mutex::new(uploads),
         })
     }
 
-    fn shard_dir(&self, bucket: &str, hash: &str) -> PathBuf {
+    pub fn shard_dir(&self, bucket: &str, hash: &str) -> PathBuf {
         self.root.join(bucket).join(&hash[..2])
     }
 
@@ -236,10 +285,33 @@ impl Storage {
         self.shard_dir(bucket, &h).join(format!("{h}.json"))
     }
 
-    fn data_path(&self, bucket: &str, meta: &ObjectMeta) -> PathBuf {
+    /// The object's data files, in order, with their sizes.
+    fn data_paths(&self, bucket: &str, meta: &ObjectMeta) -> Vec<(PathBuf, u64)> {
         let h = key_hash(&meta.key);
-        self.shard_dir(bucket, &h)
-            .join(data_file_name(&h, meta.version.as_deref()))
+        let dir = self.shard_dir(bucket, &h);
+        data_files(&h, meta)
+            .into_iter()
+            .map(|(name, size)| (dir.join(name), size))
+            .collect()
+    }
+
+    /// Remove a replaced or deleted object's data files: now, or when the last reader of that
+    /// version lets go.
+    fn discard(&self, bucket: &str, meta: &ObjectMeta) {
+        let files: Vec<PathBuf> = self
+            .data_paths(bucket, meta)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        if let Some(version) = &meta.version
+            && let Some(lease) = lock(&self.leases).get_mut(version)
+        {
+            lease.doomed = files;
+            return;
+        }
+        for f in files {
+            let _ = std::fs::remove_file(f);
+        }
     }
 
     /// A new, empty 0600 staging file.
@@ -310,16 +382,34 @@ impl Storage {
             return Err(precondition_failed());
         }
         meta.version = Some(new_version().map_err(|e| io_err(&e))?);
-        let data_path = self.data_path(bucket, &meta);
+        meta.segments = None;
+        let (data_path, _) = self.data_paths(bucket, &meta).remove(0);
         let dir = data_path.parent().unwrap_or(&self.root).to_owned();
         private_dir(&dir).map_err(|e| io_err(&e))?;
         data.persist(&data_path).map_err(|e| io_err(&e.error))?;
+        self.commit_meta(bucket, meta, &[data_path])
+    }
+
+    /// The commit point shared by every write: the data files are in place (fsynced), so make
+    /// their names durable, write the metadata that names them, swap the index entry and
+    /// discard what it replaced. On failure the new data files are removed; the old object
+    /// stays. Call with the commit lock held.
+    pub fn commit_meta(
+        &self,
+        bucket: &str,
+        meta: ObjectMeta,
+        new_files: &[PathBuf],
+    ) -> S3Result<ObjectMeta> {
+        let meta_path = self.meta_path(bucket, &meta.key);
+        let dir = meta_path.parent().unwrap_or(&self.root).to_owned();
         let json = serde_json::to_vec(&meta).map_err(|_| s3_error!(InternalError))?;
-        // The commit point.
-        let committed =
-            write_atomic(&self.meta_path(bucket, &meta.key), &json).and_then(|()| sync_dir(&dir));
+        let committed = sync_dir(&dir)
+            .and_then(|()| write_atomic(&meta_path, &json))
+            .and_then(|()| sync_dir(&dir));
         if let Err(e) = committed {
-            let _ = std::fs::remove_file(&data_path);
+            for f in new_files {
+                let _ = std::fs::remove_file(f);
+            }
             return Err(io_err(&e));
         }
         let replaced = {
@@ -330,10 +420,7 @@ impl Storage {
             b.objects.insert(meta.key.clone(), meta.clone())
         };
         if let Some(old) = replaced {
-            let old_path = self.data_path(bucket, &old);
-            if old_path != data_path {
-                let _ = std::fs::remove_file(old_path);
-            }
+            self.discard(bucket, &old);
         }
         Ok(meta)
     }
@@ -352,7 +439,7 @@ impl Storage {
         if let Some(b) = lock(&self.index).get_mut(bucket) {
             b.objects.remove(key);
         }
-        let _ = std::fs::remove_file(self.data_path(bucket, &meta));
+        self.discard(bucket, &meta);
         Ok(())
     }
 
@@ -363,14 +450,31 @@ impl Storage {
         Ok(b.objects.get(key).cloned().ok_or(()))
     }
 
-    /// The metadata of `key` and its data file, opened together under the index lock so they
-    /// always belong to each other.
-    pub fn open_object(&self, bucket: &str, key: &str) -> S3Result<(ObjectMeta, File)> {
+    /// The metadata of `key` and its data, taken together under the index lock so they always
+    /// belong to each other: one data file is opened there; a multipart object's segments are
+    /// leased (kept on disk, even if the object is replaced meanwhile, until the reader is done).
+    pub fn open_object(&self, bucket: &str, key: &str) -> S3Result<(ObjectMeta, ObjectData)> {
         let index = lock(&self.index);
         let b = index.get(bucket).ok_or_else(|| s3_error!(NoSuchBucket))?;
         let meta = b.objects.get(key).ok_or_else(|| s3_error!(NoSuchKey))?;
-        let file = File::open(self.data_path(bucket, meta)).map_err(|e| io_err(&e))?;
-        Ok((meta.clone(), file))
+        let mut paths = self.data_paths(bucket, meta);
+        let data = if let (Some(_), Some(version)) = (&meta.segments, &meta.version) {
+            lock(&self.leases)
+                .entry(version.clone())
+                .or_default()
+                .readers += 1;
+            ObjectData::Segments {
+                files: paths,
+                lease: LeaseGuard {
+                    leases: self.leases.clone(),
+                    version: version.clone(),
+                },
+            }
+        } else {
+            let (path, _) = paths.remove(0);
+            ObjectData::File(File::open(path).map_err(|e| io_err(&e))?)
+        };
+        Ok((meta.clone(), data))
     }
 
     pub fn has_bucket(&self, bucket: &str) -> bool {
@@ -426,17 +530,23 @@ impl Storage {
     }
 }
 
-fn data_file_name(hash: &str, version: Option<&str>) -> String {
-    match version {
-        Some(v) => format!("{hash}.{v}.data"),
-        None => format!("{hash}.data"),
+/// The names and sizes of an object's data files.
+fn data_files(hash: &str, meta: &ObjectMeta) -> Vec<(String, u64)> {
+    match (&meta.version, &meta.segments) {
+        (Some(v), Some(sizes)) => sizes
+            .iter()
+            .enumerate()
+            .map(|(i, size)| (format!("{hash}.{v}.{i}.data"), *size))
+            .collect(),
+        (Some(v), None) => vec![(format!("{hash}.{v}.data"), meta.size)],
+        (None, _) => vec![(format!("{hash}.data"), meta.size)],
     }
 }
 
 /// Load one shard folder after a stop or a crash: keep each metadata file whose data file is
 /// there with the right size; remove temporary files and data files no metadata names.
 fn recover_shard(dir: &Path, objects: &mut BTreeMap<String, ObjectMeta>) {
-    let mut data_files = Vec::new();
+    let mut found = Vec::new();
     let mut named = std::collections::HashSet::new();
     for file in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = file.path();
@@ -445,7 +555,7 @@ fn recover_shard(dir: &Path, objects: &mut BTreeMap<String, ObjectMeta>) {
             // A metadata write that did not reach its rename.
             let _ = std::fs::remove_file(&path);
         } else if path.extension().is_some_and(|x| x == "data") {
-            data_files.push((name, path));
+            found.push((name, path));
         } else if path.extension().is_some_and(|x| x == "json") {
             let Some(meta) = std::fs::read(&path)
                 .ok()
@@ -454,10 +564,12 @@ fn recover_shard(dir: &Path, objects: &mut BTreeMap<String, ObjectMeta>) {
                 continue;
             };
             let hash = name.trim_end_matches(".json");
-            let data_name = data_file_name(hash, meta.version.as_deref());
-            let whole = std::fs::metadata(dir.join(&data_name)).is_ok_and(|m| m.len() == meta.size);
+            let files = data_files(hash, &meta);
+            let whole = files
+                .iter()
+                .all(|(n, size)| std::fs::metadata(dir.join(n)).is_ok_and(|m| m.len() == *size));
             if whole {
-                named.insert(data_name);
+                named.extend(files.into_iter().map(|(n, _)| n));
                 objects.insert(meta.key.clone(), meta);
             } else {
                 tracing::warn!(
@@ -466,7 +578,7 @@ fn recover_shard(dir: &Path, objects: &mut BTreeMap<String, ObjectMeta>) {
             }
         }
     }
-    for (name, path) in data_files {
+    for (name, path) in found {
         if !named.contains(&name) {
             let _ = std::fs::remove_file(path);
         }
@@ -508,8 +620,9 @@ pub fn seed_objects<'a>(
             checksum_crc32c: None,
             checksum_sha256: None,
             version: Some(new_version().map_err(|e| Error::local_io("seed", data_dir, &e))?),
+            segments: None,
         };
-        let data = storage.data_path(bucket, &meta);
+        let (data, _) = storage.data_paths(bucket, &meta).remove(0);
         let shard = data.parent().unwrap_or(data_dir);
         private_dir(shard).map_err(|e| Error::local_io("create", shard, &e))?;
         write_private_file(&data, body).map_err(|e| Error::local_io("write", &data, &e))?;

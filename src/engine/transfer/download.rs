@@ -125,7 +125,7 @@ pub async fn download_to(
     let mut file =
         tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(std_file));
     let mut done = 0u64;
-    progress(0, total);
+    progress.set_total(total);
     while let Some(chunk) = resp.body.next().await {
         let chunk = chunk.map_err(|e| {
             Error::new(
@@ -138,7 +138,7 @@ pub async fn download_to(
             .await
             .map_err(|e| Error::local_io("write", &target, &e))?;
         done += chunk.len() as u64;
-        progress(done, total);
+        progress.add(chunk.len() as u64);
     }
     file.flush()
         .await

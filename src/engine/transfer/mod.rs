@@ -1,13 +1,17 @@
-//! Moving bytes: uploads by presigned PUT, downloads to a local file.
+//! Moving bytes: uploads by presigned PUT, downloads to a local file, and their progress.
 
 pub mod download;
+pub mod multipart;
+pub mod paths;
+pub mod ranged;
 pub mod upload;
 
-/// Progress callback: bytes done and bytes in all. Called often; keep it cheap.
-pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
+pub mod progress;
 
-/// A progress callback that does nothing.
-pub fn no_progress(_done: u64, _total: u64) {}
+pub use progress::{ProgressSnapshot, TransferProgress};
+
+/// Where a transfer reports how far it got.
+pub type Progress<'a> = &'a TransferProgress;
 
 /// One local file to upload and the key it goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -188,7 +188,7 @@ pub async fn upload(
     let (mut file, size) = open_for_upload(&req.path).await?;
     if size > MAX_SINGLE_PUT {
         return Err(Error::invalid(format!(
-            "This file is larger than 5 GiB, the most one upload can carry; multipart upload is not supported yet: {}",
+            "This file is larger than 5 GiB, the most one PUT can carry; it goes in parts instead: {}",
             req.path.display()
         )));
     }
@@ -292,7 +292,57 @@ struct Put<'a> {
     size: u64,
     /// Is the file still as it was when it was hashed? Asked before the last bytes go: a file
     /// that changed breaks the body off, so the server stores nothing.
-    unchanged: std::sync::Arc<dyn Fn() -> bool + Send + Sync>,
+    unchanged: Unchanged,
+}
+
+/// "Is the file still as it was?", asked before the last bytes of a body go.
+pub(super) type Unchanged = std::sync::Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// Send `len` bytes of `file` (positioned at their start) as the body of a presigned PUT,
+/// telling `progress` as they leave; `unchanged` is asked before the last chunk, and a `false`
+/// breaks the body off. Returns the response and how many bytes left.
+pub(super) async fn put_body(
+    request: reqwest::RequestBuilder,
+    file: tokio::fs::File,
+    len: u64,
+    progress: Progress<'_>,
+    unchanged: Unchanged,
+) -> (reqwest::Result<reqwest::Response>, u64) {
+    // The body is read lazily by the HTTP client; progress is reported as chunks leave.
+    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), CHUNK);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let mut read = 0u64;
+    let stream = stream.map(move |chunk| {
+        let chunk = chunk?;
+        read += chunk.len() as u64;
+        if read >= len && !unchanged() {
+            return Err(std::io::Error::other(
+                "the file changed while it was being uploaded",
+            ));
+        }
+        let _ = tx.send(chunk.len() as u64);
+        Ok(chunk)
+    });
+    let send = request
+        .header("content-length", len)
+        .body(reqwest::Body::wrap_stream(stream))
+        .send();
+    tokio::pin!(send);
+    let mut sent = 0u64;
+    let resp = loop {
+        tokio::select! {
+            r = &mut send => break r,
+            Some(n) = rx.recv() => {
+                sent += n;
+                progress.add(n);
+            }
+        }
+    };
+    while let Ok(n) = rx.try_recv() {
+        sent += n;
+        progress.add(n);
+    }
+    (resp, sent)
 }
 
 /// Stream the file to a presigned PUT URL.
@@ -303,47 +353,15 @@ async fn put_file(
     progress: Progress<'_>,
     object: &S3Uri,
 ) -> Result<()> {
-    let (url, size) = (put.url, put.size);
-    let mut sent = 0u64;
-    progress(0, size);
-    // The body is read lazily by the HTTP client; progress is reported as chunks leave.
-    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(size), CHUNK);
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
-    let mut read = 0u64;
-    let unchanged = put.unchanged.clone();
-    let stream = stream.map(move |chunk| {
-        let chunk = chunk?;
-        read += chunk.len() as u64;
-        if read >= size && !unchanged() {
-            return Err(std::io::Error::other(
-                "the file changed while it was being uploaded",
-            ));
-        }
-        let _ = tx.send(chunk.len() as u64);
-        Ok(chunk)
-    });
-    let mut request = conn
-        .http()
-        .put(url)
-        .header("content-length", size)
-        .body(reqwest::Body::wrap_stream(stream));
+    progress.set_total(put.size);
+    let mut request = conn.http().put(put.url);
     for (n, v) in put.headers {
         request = request.header(n.as_str(), v.as_str());
     }
-    let send = request.send();
-    tokio::pin!(send);
-    let resp = loop {
-        tokio::select! {
-            r = &mut send => break r,
-            Some(n) = rx.recv() => {
-                sent += n;
-                progress(sent.min(size), size);
-            }
-        }
-    };
+    let (resp, _) = put_body(request, file, put.size, progress, put.unchanged.clone()).await;
     let resp = resp.map_err(|e| network_error(e, object))?;
     if resp.status().is_success() {
-        progress(size, size);
+        progress.finish();
         return Ok(());
     }
     let err = response_error(resp, object).await;

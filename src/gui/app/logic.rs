@@ -5,6 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::{App, Current};
 use crate::engine::humanize::expiry_phrase;
+use crate::engine::transfer::ProgressSnapshot;
 use crate::engine::{BucketInfo, ConnectionSettings, Error, Expiry, S3Uri, ShareLink};
 use crate::gui::backend::{Clash, Command, ConnectTarget, Event, TransferUpdate};
 use crate::gui::state::{Listing, Loadable, Toast, Transfer, TransferState};
@@ -71,13 +72,15 @@ impl App {
                 share,
                 transfers,
                 errors,
+                clash,
             } => {
                 for e in errors {
                     self.toast(e.message().to_owned(), true);
                 }
                 for t in transfers {
-                    let row = Transfer::new(t, batch, share);
-                    self.backend.execute(row.restart(Clash::Refuse));
+                    let mut row = Transfer::new(t, batch, share);
+                    row.clash = clash;
+                    self.backend.execute(row.restart(clash));
                     self.transfers.rows.push(row);
                 }
             }
@@ -101,6 +104,11 @@ impl App {
                 ),
             },
             Event::ConnectionAdded(result) => self.connection_added(result),
+            Event::UnfinishedUploads(list) => self.unfinished = list,
+            Event::UploadDiscarded(result) => match result {
+                Ok(gone) => self.unfinished.retain(|u| u.upload_id != gone.upload_id),
+                Err(e) => self.toast(format!("Not discarded: {}", e.message()), true),
+            },
         }
     }
 
@@ -208,14 +216,18 @@ impl App {
                 t.planned.object = object;
                 t.state = TransferState::Running;
                 if size > 0 {
-                    t.total = size;
+                    t.progress.total = size;
                 }
             }
-            TransferUpdate::Progress { done, total } => t.progress(done, total, Instant::now()),
+            TransferUpdate::Progress(snapshot) => {
+                t.state = TransferState::Running;
+                t.progress = snapshot;
+            }
+            TransferUpdate::Paused => t.state = TransferState::Paused,
             TransferUpdate::Done { object, link } => {
                 t.planned.object = object;
                 t.state = TransferState::Done;
-                t.done = t.total;
+                t.progress.done = t.progress.total;
                 match link {
                     Some(Ok(l)) => t.link = Some(l),
                     Some(Err(e)) => {
@@ -413,7 +425,15 @@ impl App {
                 let expiry = self.default_expiry();
                 self.backend.execute(Command::CopyLinks { objects, expiry });
             }
-            BrowserAction::Download(objects) => self.backend.execute(Command::Download { objects }),
+            BrowserAction::Download(items) => {
+                if let Some(l) = &self.listing {
+                    self.backend.execute(Command::Download {
+                        bucket: l.bucket.clone(),
+                        items,
+                        base: l.prefix.clone(),
+                    });
+                }
+            }
             BrowserAction::Delete(objects) => self.confirm_delete = Some(objects),
             BrowserAction::NewFolder => self.new_folder = Some(String::new()),
             BrowserAction::Refresh => self.refresh(),
@@ -424,7 +444,25 @@ impl App {
     pub(super) fn transfer_action(&mut self, ctx: &egui::Context, action: TransferAction) {
         match action {
             TransferAction::Cancel(id) => self.backend.execute(Command::Cancel(id)),
-            TransferAction::Retry(id) => self.restart(id, Clash::Refuse),
+            TransferAction::Pause(id) => self.backend.execute(Command::Pause(id)),
+            TransferAction::Retry(id) => {
+                let clash = self
+                    .transfers
+                    .get_mut(id)
+                    .map_or(Clash::Refuse, |t| t.clash);
+                self.restart(id, clash);
+            }
+            TransferAction::ResumeUnfinished(index) => {
+                if index < self.unfinished.len() {
+                    let state = self.unfinished.remove(index);
+                    self.backend.execute(Command::ResumeUpload(state));
+                }
+            }
+            TransferAction::DiscardUnfinished(index) => {
+                if let Some(state) = self.unfinished.get(index) {
+                    self.backend.execute(Command::DiscardUpload(state.clone()));
+                }
+            }
             TransferAction::Resolve(id, clash) => self.restart(id, clash),
             TransferAction::Skip(id) => {
                 if let Some(t) = self.transfers.get_mut(id) {
@@ -449,9 +487,11 @@ impl App {
                 self.next_batch += 1;
             }
             t.state = TransferState::Waiting;
-            t.done = 0;
-            t.speed = 0.0;
-            t.speed_mark = None;
+            t.progress = ProgressSnapshot {
+                total: t.planned.size,
+                ..ProgressSnapshot::default()
+            };
+            t.clash = clash;
             let command = t.restart(clash);
             self.backend.execute(command);
         }

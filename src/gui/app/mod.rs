@@ -12,6 +12,7 @@ use super::widgets::settings::{SettingsDraft, theme_preference};
 use super::widgets::share_dialog::ShareDialog;
 use crate::engine::aws_files::ProfileInfo;
 use crate::engine::config::Config;
+use crate::engine::transfer::multipart::UploadState;
 use crate::engine::{BucketInfo, ConnectionSettings, Expiry, S3Uri};
 
 /// The banner shown on the embedded store.
@@ -42,6 +43,8 @@ pub struct App {
     /// Where to go once connected (the last location, or a bucket given at start).
     pending_location: Option<S3Uri>,
     transfers: Transfers,
+    /// Uploads an earlier run left unfinished on this connection: Resume or Discard.
+    unfinished: Vec<UploadState>,
     next_batch: u64,
     share: Option<ShareDialog>,
     next_ticket: u64,
@@ -89,6 +92,7 @@ impl App {
             next_generation: 1,
             pending_location,
             transfers: Transfers::default(),
+            unfinished: Vec::new(),
             next_batch: 1,
             share: None,
             next_ticket: 1,
@@ -129,6 +133,11 @@ impl App {
 
     pub fn transfers(&self) -> &Transfers {
         &self.transfers
+    }
+
+    /// Uploads an earlier run left unfinished, offered to resume.
+    pub fn unfinished_uploads(&self) -> &[UploadState] {
+        &self.unfinished
     }
 
     /// The messages shown in the corner now.

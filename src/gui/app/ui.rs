@@ -52,11 +52,11 @@ impl App {
             });
         }
         self.bottom_inset = 0.0;
-        if !self.transfers.rows.is_empty() {
+        if !self.transfers.rows.is_empty() || !self.unfinished.is_empty() {
             let panel = egui::Panel::bottom("transfers")
                 .resizable(true)
                 .show(ui, |ui| {
-                    let actions = transfers_ui(ui, &self.transfers);
+                    let actions = transfers_ui(ui, &self.transfers, &self.unfinished);
                     for a in actions {
                         self.transfer_action(ui.ctx(), a);
                     }

@@ -16,7 +16,8 @@ pub enum BrowserAction {
     GoTo(String),
     Share(S3Uri),
     CopyLinks(Vec<S3Uri>),
-    Download(Vec<S3Uri>),
+    /// Download the selection: object keys, and folder prefixes (everything under them).
+    Download(Vec<String>),
     Delete(Vec<S3Uri>),
     NewFolder,
     Refresh,
@@ -402,6 +403,7 @@ fn row_menu(
     folder: bool,
 ) -> Option<BrowserAction> {
     let objects = selected_objects(listing);
+    let items = selected_items(listing);
     let row = &listing.rows[index as usize];
     if folder {
         if ui.button("Open").clicked() {
@@ -413,22 +415,26 @@ fn row_menu(
             row.key.clone(),
         )));
     }
-    let n = objects.len();
-    if n > 0 {
-        let plural = if n == 1 {
+    let plural = |n: usize| {
+        if n == 1 {
             String::new()
         } else {
             format!(" ({n})")
-        };
-        if ui.button(format!("Copy link{plural}")).clicked() {
-            return Some(BrowserAction::CopyLinks(objects));
         }
-        if ui.button(format!("Download…{plural}")).clicked() {
-            return Some(BrowserAction::Download(objects));
-        }
-        if ui.button(format!("Delete…{plural}")).clicked() {
-            return Some(BrowserAction::Delete(objects));
-        }
+    };
+    let n = objects.len();
+    if n > 0 && ui.button(format!("Copy link{}", plural(n))).clicked() {
+        return Some(BrowserAction::CopyLinks(objects));
+    }
+    if !items.is_empty()
+        && ui
+            .button(format!("Download…{}", plural(items.len())))
+            .clicked()
+    {
+        return Some(BrowserAction::Download(items));
+    }
+    if n > 0 && ui.button(format!("Delete…{}", plural(n))).clicked() {
+        return Some(BrowserAction::Delete(objects));
     }
     ui.separator();
     if ui.button("New folder…").clicked() {
@@ -448,7 +454,16 @@ fn open_action(listing: &Listing, key: String, folder: bool) -> BrowserAction {
     }
 }
 
-/// The selected objects (folders are left out: links and downloads are per object).
+/// The selected rows' keys, folders included (a folder downloads everything under it).
+pub fn selected_items(listing: &Listing) -> Vec<String> {
+    listing
+        .selected_rows()
+        .into_iter()
+        .map(|r| r.key.clone())
+        .collect()
+}
+
+/// The selected objects (folders are left out: links and deletes are per object).
 pub fn selected_objects(listing: &Listing) -> Vec<S3Uri> {
     listing
         .selected_rows()

@@ -1,6 +1,7 @@
 //! The transfers panel: one row per file with progress, speed, ETA, and what can be done.
 
 use crate::engine::humanize::human_size;
+use crate::engine::transfer::multipart::UploadState;
 use crate::gui::backend::{Clash, TransferId};
 use crate::gui::state::{TransferState, Transfers};
 
@@ -8,7 +9,14 @@ use crate::gui::state::{TransferState, Transfers};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferAction {
     Cancel(TransferId),
+    /// Stop an upload, keeping what it sent.
+    Pause(TransferId),
+    /// Start again (after a failure, a cancel or a pause; an upload in parts resumes).
     Retry(TransferId),
+    /// Go on with the unfinished upload at this index of the list.
+    ResumeUnfinished(usize),
+    /// Abort the unfinished upload at this index on the server and forget it.
+    DiscardUnfinished(usize),
     /// A name clash answered: Replace or Keep both.
     Resolve(TransferId, Clash),
     Skip(TransferId),
@@ -16,8 +24,38 @@ pub enum TransferAction {
 }
 
 #[allow(clippy::too_many_lines)] // one match arm per transfer state, each a few widgets
-pub fn transfers_ui(ui: &mut egui::Ui, transfers: &Transfers) -> Vec<TransferAction> {
+pub fn transfers_ui(
+    ui: &mut egui::Ui,
+    transfers: &Transfers,
+    unfinished: &[UploadState],
+) -> Vec<TransferAction> {
     let mut actions = Vec::new();
+    for (i, u) in unfinished.iter().enumerate() {
+        ui.horizontal(|ui| {
+            ui.label("⏸");
+            let name = u.path.file_name().map_or_else(
+                || u.path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            ui.label(egui::RichText::new(name).strong())
+                .on_hover_text(format!("{} → {}", u.path.display(), u.object()));
+            ui.label(format!(
+                "Unfinished upload: {} of {} sent",
+                human_size(u.bytes_done()),
+                human_size(u.size)
+            ));
+            if ui.small_button("Resume").clicked() {
+                actions.push(TransferAction::ResumeUnfinished(i));
+            }
+            if ui
+                .small_button("Discard")
+                .on_hover_text("Abort it on the server (its parts cost storage) and forget it")
+                .clicked()
+            {
+                actions.push(TransferAction::DiscardUnfinished(i));
+            }
+        });
+    }
     ui.horizontal(|ui| {
         ui.strong("Transfers");
         let active = transfers.active();
@@ -64,19 +102,38 @@ pub fn transfers_ui(ui: &mut egui::Ui, transfers: &Transfers) -> Vec<TransferAct
                                     .desired_width(180.0)
                                     .text(format!(
                                         "{} of {}",
-                                        human_size(t.done),
-                                        human_size(t.total)
+                                        human_size(t.progress.done),
+                                        human_size(t.progress.total)
                                     )),
                             );
                             ui.label(t.rate_text());
+                            if t.pausable() && ui.small_button("Pause").clicked() {
+                                actions.push(TransferAction::Pause(id));
+                            }
+                            if ui.small_button("Cancel").clicked() {
+                                actions.push(TransferAction::Cancel(id));
+                            }
+                        }
+                        TransferState::Paused => {
+                            ui.weak(format!(
+                                "Paused at {} of {}",
+                                human_size(t.progress.done),
+                                human_size(t.progress.total)
+                            ));
+                            if ui.small_button("Resume").clicked() {
+                                actions.push(TransferAction::Retry(id));
+                            }
                             if ui.small_button("Cancel").clicked() {
                                 actions.push(TransferAction::Cancel(id));
                             }
                         }
                         TransferState::Done => {
                             let text = match &t.link {
-                                Some(_) => format!("✔ Done, {} — link copied", human_size(t.total)),
-                                None => format!("✔ Done, {}", human_size(t.total)),
+                                Some(_) => format!(
+                                    "✔ Done, {} — link copied",
+                                    human_size(t.progress.total)
+                                ),
+                                None => format!("✔ Done, {}", human_size(t.progress.total)),
                             };
                             ui.label(text);
                         }

@@ -1,10 +1,14 @@
-//! The command-line twin: `ls`, `share`, `upload`, `download`, `local`. A thin front on the
-//! engine; stdout carries only results (URLs, listings), stderr notes, progress and errors.
+//! The command-line twin: `ls`, `share`, `upload`, `download`, `uploads`, `local`. A thin
+//! front on the engine; stdout carries only results (URLs, listings), stderr notes, progress
+//! and errors.
+
+mod clipboard;
+mod progress;
+mod transfer;
 
 use std::io::Write as _;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -13,9 +17,10 @@ use crate::engine::browse::{Entry, list_buckets, list_level};
 use crate::engine::connection::{Connection, ConnectionSettings};
 use crate::engine::expiry::Expiry;
 use crate::engine::humanize::format_iso;
+use crate::engine::humanize::parse_size;
 use crate::engine::location::S3Uri;
-use crate::engine::ops::{self, Clash, UploadJob};
 use crate::engine::share::{ShareRequest, share, verify};
+use crate::engine::transfer::multipart::TransferSettings;
 use crate::engine::transfer::upload::ChecksumAlgorithm;
 use crate::engine::{Error, ErrorKind};
 
@@ -102,20 +107,34 @@ pub enum Command {
         /// Replace objects that already exist.
         #[arg(long)]
         overwrite: bool,
-        /// Integrity checksum sent with each upload.
+        /// Integrity checksum sent with each single-PUT upload (parts always carry CRC32C).
         #[arg(long, default_value = "crc32c", value_name = "crc32c|sha256")]
         checksum: String,
+        #[command(flatten)]
+        transfer: TransferArgs,
     },
-    /// Download an object to a file or into a folder.
+    /// Download an object to a file or into a folder, or a whole prefix (ending in /) into a
+    /// folder, its key layout mirrored.
     Download {
-        /// The object to download.
-        #[arg(value_name = "s3://BUCKET/KEY")]
+        /// The object, or the prefix, to download.
+        #[arg(value_name = "s3://BUCKET/KEY|s3://BUCKET/PREFIX/")]
         uri: String,
         /// A file path, or a folder to download into.
         path: PathBuf,
-        /// Replace a local file that already exists.
+        /// Replace local files that already exist.
         #[arg(long)]
         overwrite: bool,
+        #[command(flatten)]
+        transfer: TransferArgs,
+    },
+    /// List unfinished multipart uploads in a bucket (anyone's: they cost storage until
+    /// completed or aborted), and abort the old ones.
+    Uploads {
+        #[arg(value_name = "s3://BUCKET")]
+        uri: String,
+        /// Abort those begun longer ago than this (90s, 15m, 2h, 7d).
+        #[arg(long, value_name = "AGE")]
+        abort_older_than: Option<String>,
     },
     /// Run the embedded S3-compatible store on 127.0.0.1 in the foreground.
     Local {
@@ -134,13 +153,52 @@ pub enum Command {
     },
 }
 
+/// How transfers are cut up (parts for uploads, ranges for downloads).
+#[derive(Debug, Args, Clone, Default)]
+pub struct TransferArgs {
+    /// Files larger than this go in parts / parallel ranges [default: 64MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub multipart_above: Option<String>,
+    /// Size of each part or range (grown to fit 10,000 parts) [default: 16MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub part_size: Option<String>,
+    /// Parts or ranges in flight at once [default: 4].
+    #[arg(long, value_name = "N")]
+    pub parallel: Option<usize>,
+}
+
+impl TransferArgs {
+    /// The engine's settings, with unfinished uploads remembered in the user's data folder.
+    fn settings(&self) -> anyhow::Result<TransferSettings> {
+        let mut s = TransferSettings {
+            state_dir: crate::engine::config::Paths::for_user()
+                .ok()
+                .map(|p| p.data_dir.join("uploads")),
+            ..TransferSettings::default()
+        };
+        if let Some(t) = &self.multipart_above {
+            s.multipart_threshold = parse_size(t)?;
+        }
+        if let Some(t) = &self.part_size {
+            s.part_size = parse_size(t)?;
+        }
+        if let Some(n) = self.parallel {
+            if n == 0 || n > 64 {
+                return Err(Error::invalid("--parallel takes 1 to 64").into());
+            }
+            s.parallel = n;
+        }
+        Ok(s)
+    }
+}
+
 /// Run a CLI command to completion. Errors are returned for `main` to print as one line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let Some(command) = cli.command else {
         anyhow::bail!("no command given");
     };
     if let Command::HoldClipboard { until } = command {
-        return hold_clipboard(until);
+        return clipboard::hold_clipboard(until);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -150,7 +208,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     runtime.block_on(run_async(cli.global, command))
 }
 
-async fn connect(global: &GlobalArgs) -> Result<Connection, Error> {
+pub(crate) async fn connect(global: &GlobalArgs) -> Result<Connection, Error> {
     let conn = Connection::connect(global.settings()).await?;
     for w in conn.warnings() {
         eprintln!("{w}");
@@ -189,7 +247,7 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
             eprintln!("link {}", link.describe());
             if copy {
                 let until = link.expires_at;
-                if let Err(e) = copy_to_clipboard(link.url(), until) {
+                if let Err(e) = clipboard::copy_to_clipboard(link.url(), until) {
                     eprintln!(
                         "warning: could not put the link on the clipboard ({e:#}); it is printed above"
                     );
@@ -203,40 +261,37 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
             share: share_for,
             overwrite,
             checksum,
+            transfer,
         } => {
-            let dest_text = args.pop().unwrap_or_default();
-            let dest: S3Uri = dest_text.parse()?;
-            let checksum: ChecksumAlgorithm = checksum.parse()?;
-            let share_expiry = share_for.as_deref().map(str::parse::<Expiry>).transpose()?;
-            let paths: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
-            upload_files(&global, &paths, &dest, overwrite, checksum, share_expiry).await?;
+            let dest: S3Uri = args.pop().unwrap_or_default().parse()?;
+            let upload = transfer::UploadArgs {
+                paths: args.into_iter().map(PathBuf::from).collect(),
+                dest,
+                overwrite,
+                checksum: checksum.parse::<ChecksumAlgorithm>()?,
+                share: share_for.as_deref().map(str::parse::<Expiry>).transpose()?,
+            };
+            transfer::upload(&global, upload, &transfer.settings()?).await?;
         }
         Command::Download {
             uri,
             path,
             overwrite,
+            transfer,
         } => {
-            let object: S3Uri = uri.parse()?;
-            object.require_object()?;
-            let conn = connect(&global).await?;
-            let bar = progress_bar(object.file_name());
-            let on_progress = |done: u64, total: u64| {
-                bar.set_length(total);
-                bar.set_position(done);
-            };
-            let clash = if overwrite {
-                Clash::Replace
-            } else {
-                Clash::Refuse
-            };
-            let written = ops::download(&conn, &object, &path, clash, &on_progress).await;
-            bar.finish_and_clear();
-            let written = written?;
-            eprintln!(
-                "downloaded {} to {}",
-                shown(&object.to_string()),
-                shown(&written.display().to_string())
-            );
+            let source: S3Uri = uri.parse()?;
+            transfer::download(&global, &source, &path, overwrite, &transfer.settings()?).await?;
+        }
+        Command::Uploads {
+            uri,
+            abort_older_than,
+        } => {
+            let bucket: S3Uri = uri.parse()?;
+            let age = abort_older_than
+                .as_deref()
+                .map(str::parse::<Expiry>)
+                .transpose()?;
+            transfer::uploads(&global, &bucket, age, &TransferArgs::default().settings()?).await?;
         }
         Command::Local { dir, port } => local(dir, port).await?,
         Command::HoldClipboard { .. } => unreachable!("handled before the runtime starts"),
@@ -321,107 +376,8 @@ pub fn escape_controls(s: &str) -> String {
 
 /// Text for stderr (names, paths): escaped, since a key from the server may carry control
 /// characters and stderr is usually a terminal.
-fn shown(s: &str) -> String {
+pub(crate) fn shown(s: &str) -> String {
     escape_controls(s)
-}
-
-async fn upload_files(
-    global: &GlobalArgs,
-    paths: &[PathBuf],
-    dest: &S3Uri,
-    overwrite: bool,
-    checksum: ChecksumAlgorithm,
-    share_expiry: Option<Expiry>,
-) -> anyhow::Result<()> {
-    let plan = {
-        let (paths, dest) = (paths.to_vec(), dest.clone());
-        tokio::task::spawn_blocking(move || ops::plan_uploads(&paths, &dest))
-            .await
-            .context("planning the uploads stopped")??
-    };
-    let conn = connect(global).await?;
-    let total = plan.files.len() + plan.errors.len();
-    let mut failed = plan.errors.len();
-    let mut errors = plan.errors.into_iter();
-    if total == 1
-        && let Some(only) = errors.next()
-    {
-        return Err(only.into());
-    }
-    for e in errors {
-        eprintln!("error: {}", shown(&e.to_string()));
-    }
-    for file in &plan.files {
-        let job = UploadJob {
-            path: file.path.clone(),
-            object: S3Uri::new(dest.bucket.clone(), file.key.clone()),
-            clash: if overwrite {
-                Clash::Replace
-            } else {
-                Clash::Refuse
-            },
-            checksum,
-            share: share_expiry,
-        };
-        let bar = progress_bar(&shown(&file.path.display().to_string()));
-        let on_progress = |done: u64, total: u64| {
-            bar.set_length(total);
-            bar.set_position(done);
-        };
-        let result = ops::upload(&conn, &job, &on_progress).await;
-        bar.finish_and_clear();
-        match result {
-            Ok(done) => {
-                eprintln!(
-                    "uploaded {} ({} bytes) to {}",
-                    shown(&file.path.display().to_string()),
-                    done.size,
-                    shown(&done.object.to_string())
-                );
-                match done.link {
-                    Some(Ok(link)) => {
-                        if let Some(w) = link.cut_short_warning() {
-                            eprintln!("{w}");
-                        }
-                        println!("{}", link.url());
-                    }
-                    Some(Err(e)) if total == 1 => return Err(e.into()),
-                    Some(Err(e)) => {
-                        eprintln!("error: uploaded, but no link: {}", shown(&e.to_string()));
-                        failed += 1;
-                    }
-                    None => {}
-                }
-            }
-            Err(e) if total == 1 => return Err(e.into()),
-            Err(e) => {
-                eprintln!("error: {}", shown(&e.to_string()));
-                failed += 1;
-            }
-        }
-    }
-    match failed {
-        0 => Ok(()),
-        n => Err(Error::new(
-            ErrorKind::Server,
-            format!("{n} of {total} uploads failed (see above)"),
-        )
-        .into()),
-    }
-}
-
-fn progress_bar(name: &str) -> indicatif::ProgressBar {
-    let bar =
-        indicatif::ProgressBar::with_draw_target(Some(0), indicatif::ProgressDrawTarget::stderr());
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    bar.set_message(name.to_owned());
-    bar
 }
 
 async fn local(dir: Option<PathBuf>, port: u16) -> anyhow::Result<()> {
@@ -444,94 +400,6 @@ async fn local(dir: Option<PathBuf>, port: u16) -> anyhow::Result<()> {
         .context("waiting for Ctrl-C")?;
     eprintln!("stopping");
     store.shutdown().await;
-    Ok(())
-}
-
-/// What the clipboard keeper inherits: the display (X11 or Wayland) and how to authenticate to
-/// it, nothing else.
-const CLIPBOARD_KEEPER_ENV: [&str; 5] = [
-    "DISPLAY",
-    "XAUTHORITY",
-    "WAYLAND_DISPLAY",
-    "XDG_RUNTIME_DIR",
-    "HOME",
-];
-
-/// Hand the link to a background copy of ourselves that owns the X11 clipboard until another
-/// program takes it or the link expires (X11 keeps no clipboard of its own), then check that
-/// a paste would see it. The link goes through a pipe, never the command line.
-fn copy_to_clipboard(url: &str, until: SystemTime) -> anyhow::Result<()> {
-    use std::process::{Command as Process, Stdio};
-    let exe = std::env::current_exe().context("cannot find our own program")?;
-    let until_secs = until
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let mut cmd = Process::new(exe);
-    // It lives as long as the link: it gets only what reaching the display needs, never the
-    // AWS secrets of this environment (readable in /proc for days otherwise).
-    cmd.env_clear();
-    for var in CLIPBOARD_KEEPER_ENV {
-        if let Some(v) = std::env::var_os(var) {
-            cmd.env(var, v);
-        }
-    }
-    cmd.arg("__hold-clipboard")
-        .arg(until_secs.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt as _;
-        // Its own process group: a Ctrl-C in this terminal later does not take the link away.
-        cmd.process_group(0);
-    }
-    let mut child = cmd.spawn().context("cannot start the clipboard keeper")?;
-    child
-        .stdin
-        .take()
-        .context("no pipe to the clipboard keeper")?
-        .write_all(url.as_bytes())?;
-    // Dropping the pipe closes it: the keeper has the whole link.
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait()? {
-            anyhow::bail!("the clipboard keeper stopped ({status}); is there a display?");
-        }
-        if arboard::Clipboard::new()
-            .and_then(|mut c| c.get_text())
-            .is_ok_and(|t| t == url)
-        {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    anyhow::bail!("the clipboard did not take the link in time")
-}
-
-fn hold_clipboard(until_unix: u64) -> anyhow::Result<()> {
-    #[cfg(target_os = "linux")]
-    use arboard::SetExtLinux as _;
-    use std::io::Read as _;
-    let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text)?;
-    let left = Duration::from_secs(until_unix).saturating_sub(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default(),
-    );
-    let mut clipboard = arboard::Clipboard::new().context("no clipboard (no display?)")?;
-    #[cfg(target_os = "linux")]
-    clipboard
-        .set()
-        .wait_until(Instant::now() + left)
-        .text(text)?;
-    #[cfg(not(target_os = "linux"))]
-    {
-        // Elsewhere the system keeps the clipboard itself.
-        let _ = left;
-        clipboard.set_text(text)?;
-    }
     Ok(())
 }
 

@@ -1,0 +1,262 @@
+//! `upload`, `download` and `uploads`: the transfers, with bars and a summary. The work is
+//! in `engine::ops`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::progress::Bars;
+use super::{GlobalArgs, connect, shown};
+use crate::engine::expiry::Expiry;
+use crate::engine::humanize::{format_iso, human_size};
+use crate::engine::location::S3Uri;
+use crate::engine::ops::{self, Clash, UploadJob};
+use crate::engine::transfer::multipart::TransferSettings;
+use crate::engine::transfer::upload::ChecksumAlgorithm;
+use crate::engine::{Error, ErrorKind};
+
+/// What `upload` was asked.
+pub struct UploadArgs {
+    pub paths: Vec<PathBuf>,
+    pub dest: S3Uri,
+    pub overwrite: bool,
+    pub checksum: ChecksumAlgorithm,
+    pub share: Option<Expiry>,
+}
+
+/// The end of a command over several files: the failures named, one line each, and a
+/// non-zero exit when any failed.
+fn summary(failed: Vec<(String, Error)>, total: usize, what: &str) -> anyhow::Result<()> {
+    if failed.is_empty() {
+        return Ok(());
+    }
+    if total == 1 {
+        let mut only = failed;
+        if let Some((_, e)) = only.pop() {
+            return Err(e.into());
+        }
+        return Ok(());
+    }
+    for (name, e) in &failed {
+        eprintln!("error: {}: {}", shown(name), shown(e.message()));
+    }
+    Err(Error::new(
+        ErrorKind::Server,
+        format!("{} of {total} {what} failed (see above)", failed.len()),
+    )
+    .into())
+}
+
+pub async fn upload(
+    global: &GlobalArgs,
+    args: UploadArgs,
+    settings: &TransferSettings,
+) -> anyhow::Result<()> {
+    let plan = {
+        let (paths, dest) = (args.paths.clone(), args.dest.clone());
+        tokio::task::spawn_blocking(move || ops::plan_uploads(&paths, &dest))
+            .await
+            .context("planning the uploads stopped")??
+    };
+    let total = plan.files.len() + plan.errors.len();
+    let mut failed: Vec<(String, Error)> = plan
+        .errors
+        .into_iter()
+        .map(|e| (String::from("upload"), e))
+        .collect();
+    if total == 1 && !failed.is_empty() {
+        return summary(failed, total, "uploads");
+    }
+    let conn = connect(global).await?;
+    let bars = Bars::new(
+        plan.files.len(),
+        plan.files.iter().map(|f| f.size).sum(),
+        "uploaded",
+    );
+    for file in &plan.files {
+        let name = file.path.display().to_string();
+        let job = UploadJob {
+            path: file.path.clone(),
+            object: S3Uri::new(args.dest.bucket.clone(), file.key.clone()),
+            clash: if args.overwrite {
+                Clash::Replace
+            } else {
+                Clash::Refuse
+            },
+            checksum: args.checksum,
+            share: args.share,
+        };
+        let (progress, bar) = bars.file(&shown(&name));
+        let result = ops::upload(&conn, &job, settings, &progress).await;
+        bars.file_done(&bar, &progress);
+        match result {
+            Ok(done) => {
+                let retries = progress.snapshot().retries;
+                bars.note(&format!(
+                    "uploaded {} ({} bytes) to {}{}",
+                    shown(&name),
+                    done.size,
+                    shown(&done.object.to_string()),
+                    if retries > 0 {
+                        format!(" ({retries} requests retried)")
+                    } else {
+                        String::new()
+                    }
+                ));
+                match done.link {
+                    Some(Ok(link)) => {
+                        if let Some(w) = link.cut_short_warning() {
+                            bars.note(&w);
+                        }
+                        println!("{}", link.url());
+                    }
+                    Some(Err(e)) => failed.push((format!("{name} (uploaded, but no link)"), e)),
+                    None => {}
+                }
+            }
+            Err(e) => failed.push((name, e)),
+        }
+    }
+    bars.finish();
+    summary(failed, total, "uploads")
+}
+
+/// `download s3://B/KEY PATH` for one object; `download s3://B/PREFIX/ DIR/` for everything
+/// under a prefix, its layout mirrored under DIR.
+pub async fn download(
+    global: &GlobalArgs,
+    source: &S3Uri,
+    dest: &Path,
+    overwrite: bool,
+    settings: &TransferSettings,
+) -> anyhow::Result<()> {
+    let clash = if overwrite {
+        Clash::Replace
+    } else {
+        Clash::Refuse
+    };
+    let conn = connect(global).await?;
+    let whole_prefix = source.key.is_empty() || source.key.ends_with('/');
+    if !whole_prefix {
+        let bars = Bars::new(1, 0, "downloaded");
+        let (progress, bar) = bars.file(&shown(source.file_name()));
+        let written = ops::download(&conn, source, dest, clash, settings, &progress).await;
+        bars.file_done(&bar, &progress);
+        let written = written?;
+        eprintln!(
+            "downloaded {} to {}",
+            shown(&source.to_string()),
+            shown(&written.display().to_string())
+        );
+        return Ok(());
+    }
+    if dest.exists() && !dest.is_dir() {
+        return Err(Error::invalid(format!(
+            "A prefix downloads into a folder, and this is a file: {}",
+            dest.display()
+        ))
+        .into());
+    }
+    let plan = ops::plan_downloads(
+        &conn,
+        &source.bucket,
+        std::slice::from_ref(&source.key),
+        &source.key,
+        dest,
+    )
+    .await?;
+    if plan.is_empty() {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!("Nothing to download under {source}"),
+        )
+        .into());
+    }
+    let bars = Bars::new(plan.len(), plan.iter().map(|p| p.size).sum(), "downloaded");
+    let mut failed = Vec::new();
+    let mut done = 0usize;
+    for file in &plan {
+        let (progress, bar) = bars.file(&shown(&file.object.key));
+        let result = ops::download_file(
+            &conn,
+            &file.object,
+            &file.target,
+            clash,
+            settings,
+            &progress,
+        )
+        .await;
+        bars.file_done(&bar, &progress);
+        match result {
+            Ok(path) => {
+                done += 1;
+                if file.renamed {
+                    bars.note(&format!(
+                        "note: {} was saved as {}: its name is also a folder or another key's",
+                        shown(&file.object.key),
+                        shown(&path.display().to_string())
+                    ));
+                }
+            }
+            Err(e) => failed.push((file.object.key.clone(), e)),
+        }
+    }
+    bars.finish();
+    let renamed = plan.iter().filter(|p| p.renamed).count();
+    eprintln!(
+        "downloaded {done} of {} files ({}) from {} to {}{}",
+        plan.len(),
+        human_size(plan.iter().map(|p| p.size).sum()),
+        shown(&source.to_string()),
+        shown(&dest.display().to_string()),
+        if renamed > 0 {
+            format!("; {renamed} renamed to keep both (see above)")
+        } else {
+            String::new()
+        }
+    );
+    summary(failed, plan.len(), "downloads")
+}
+
+/// `uploads s3://BUCKET [--abort-older-than 7d]`: unfinished multipart uploads, anyone's.
+pub async fn uploads(
+    global: &GlobalArgs,
+    bucket: &S3Uri,
+    abort_older_than: Option<Expiry>,
+    settings: &TransferSettings,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let conn = connect(global).await?;
+    let all = ops::server_uploads(&conn, &bucket.bucket).await?;
+    let now = time::OffsetDateTime::now_utc();
+    let mut out = std::io::stdout().lock();
+    let mut aborted = 0;
+    let mut failed = Vec::new();
+    for u in &all {
+        let when = u.initiated.map_or_else(|| "unknown".into(), format_iso);
+        let old = abort_older_than
+            .is_some_and(|limit| u.initiated.is_some_and(|t| now - t > limit.duration()));
+        if old {
+            match ops::abort_server_upload(&conn, &bucket.bucket, u, settings).await {
+                Ok(()) => {
+                    aborted += 1;
+                    writeln!(out, "aborted {when} {} {}", u.upload_id, shown(&u.key))?;
+                }
+                Err(e) => failed.push((u.key.clone(), e)),
+            }
+        } else {
+            writeln!(out, "{when} {} {}", u.upload_id, shown(&u.key))?;
+        }
+    }
+    drop(out);
+    if abort_older_than.is_some() {
+        eprintln!("{aborted} of {} unfinished uploads aborted", all.len());
+    } else {
+        eprintln!(
+            "{} unfinished uploads in {}",
+            all.len(),
+            shown(&format!("s3://{}", bucket.bucket))
+        );
+    }
+    summary(failed, all.len(), "aborts")
+}

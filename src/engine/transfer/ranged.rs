@@ -1,0 +1,336 @@
+//! Large downloads in parallel ranges that resume: the ranges are written in place into a
+//! partial file beside the target (`.s3share-partial-…`), and which of them are done is saved
+//! after each; an interrupted download fetches only the rest, with `If-Match` on the ETag so a
+//! changed object starts over. The file is renamed into place when complete.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+use tokio::io::{AsyncSeekExt as _, AsyncWriteExt as _};
+
+use super::Progress;
+use super::multipart::TransferSettings;
+use crate::engine::browse::head_object;
+use crate::engine::connection::Connection;
+use crate::engine::error::{Error, ErrorKind, Result, source_chain};
+use crate::engine::location::S3Uri;
+
+/// What is remembered of a partial download, next to its partial file.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+struct PartialState {
+    etag: String,
+    size: u64,
+    chunk: u64,
+    done: BTreeSet<u64>,
+}
+
+/// The partial file and its state file for `object` going to `target`.
+fn partial_paths(object: &S3Uri, target: &Path) -> (PathBuf, PathBuf) {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let id = sha2::Sha256::digest(format!("{object}\n{}", target.display()).as_bytes());
+    let name = format!(".s3share-partial-{}", hex::encode(&id[..12]));
+    (dir.join(&name), dir.join(format!("{name}.json")))
+}
+
+/// A file created with the mode any download gets (0666 less the umask), or opened as it is.
+fn open_partial(path: &Path, size: u64, fresh: bool) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(fresh);
+    let f = o.open(path)?;
+    if fresh {
+        f.set_len(size)?;
+    }
+    Ok(f)
+}
+
+/// Why one range failed.
+enum RangeError {
+    /// The object changed (If-Match failed): start over.
+    Changed,
+    /// Worth another try.
+    Transient(Error),
+    Permanent(Error),
+}
+
+/// Fetch `len` bytes at `offset` into the partial file.
+async fn fetch_range(
+    conn: &Connection,
+    object: &S3Uri,
+    etag: &str,
+    partial: &Path,
+    (offset, len): (u64, u64),
+    progress: Progress<'_>,
+) -> std::result::Result<(), (RangeError, u64)> {
+    let target = object.to_string();
+    let (client, _) = conn
+        .client_for_bucket(&object.bucket)
+        .await
+        .map_err(|e| (RangeError::Permanent(e), 0))?;
+    let resp = client
+        .get_object()
+        .bucket(&object.bucket)
+        .key(&object.key)
+        .range(format!("bytes={offset}-{}", offset + len - 1))
+        .if_match(etag)
+        .send()
+        .await;
+    let mut resp = match resp {
+        Ok(r) => r,
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let err = Error::from_sdk(&e, &target);
+            return Err((
+                match status {
+                    Some(412) => RangeError::Changed,
+                    Some(408 | 429 | 500 | 502 | 503 | 504) => RangeError::Transient(err),
+                    None if err.kind() == ErrorKind::Network => RangeError::Transient(err),
+                    _ => RangeError::Permanent(err),
+                },
+                0,
+            ));
+        }
+    };
+    let io = |e: std::io::Error| {
+        (
+            RangeError::Permanent(Error::local_io("write", partial, &e)),
+            0,
+        )
+    };
+    let mut file = tokio::fs::File::from_std(open_partial(partial, 0, false).map_err(io)?);
+    file.seek(std::io::SeekFrom::Start(offset))
+        .await
+        .map_err(io)?;
+    let mut got = 0u64;
+    while let Some(chunk) = resp.body.next().await {
+        let chunk = chunk.map_err(|e| {
+            let err = Error::new(
+                ErrorKind::Network,
+                format!("The download broke off; it goes on where it stopped: {object}"),
+            )
+            .with_detail(source_chain(&e));
+            (RangeError::Transient(err), got)
+        })?;
+        if got + chunk.len() as u64 > len {
+            return Err((
+                RangeError::Permanent(Error::new(
+                    ErrorKind::Server,
+                    format!("The server sent more than the range asked for: {object}"),
+                )),
+                got,
+            ));
+        }
+        file.write_all(&chunk).await.map_err(|e| {
+            (
+                RangeError::Permanent(Error::local_io("write", partial, &e)),
+                got,
+            )
+        })?;
+        got += chunk.len() as u64;
+        progress.add(chunk.len() as u64);
+    }
+    file.flush().await.map_err(|e| {
+        (
+            RangeError::Permanent(Error::local_io("write", partial, &e)),
+            got,
+        )
+    })?;
+    if got != len {
+        let err = Error::new(
+            ErrorKind::Network,
+            format!("The download ended early; it goes on where it stopped: {object}"),
+        );
+        return Err((RangeError::Transient(err), got));
+    }
+    Ok(())
+}
+
+/// The ranges an earlier run finished, when its state and partial file match this object;
+/// else none, and a fresh partial file of the object's size.
+fn resume_point(partial: &Path, state_path: &Path, want: &PartialState) -> Result<BTreeSet<u64>> {
+    let saved: Option<PartialState> = std::fs::read(state_path)
+        .ok()
+        .and_then(|t| serde_json::from_slice(&t).ok())
+        .filter(|s: &PartialState| {
+            s.etag == want.etag && s.size == want.size && s.chunk == want.chunk
+        })
+        .filter(|_| std::fs::metadata(partial).is_ok_and(|m| m.len() == want.size));
+    if let Some(s) = saved {
+        return Ok(s.done);
+    }
+    open_partial(partial, want.size, true).map_err(|e| Error::local_io("write", partial, &e))?;
+    Ok(BTreeSet::new())
+}
+
+/// One ranged download under way.
+struct Ranged<'a> {
+    conn: &'a Connection,
+    object: &'a S3Uri,
+    partial: &'a Path,
+    state_path: &'a Path,
+    settings: &'a TransferSettings,
+}
+
+impl Ranged<'_> {
+    /// Fetch range `i` of `state`, retrying transient failures.
+    async fn fetch(
+        &self,
+        state: &PartialState,
+        i: u64,
+        progress: Progress<'_>,
+    ) -> std::result::Result<u64, RangeError> {
+        let range = (
+            i * state.chunk,
+            state.chunk.min(state.size - i * state.chunk),
+        );
+        let mut attempt = 0;
+        loop {
+            match fetch_range(
+                self.conn,
+                self.object,
+                &state.etag,
+                self.partial,
+                range,
+                progress,
+            )
+            .await
+            {
+                Ok(()) => {
+                    progress.part_done();
+                    return Ok(i);
+                }
+                Err((RangeError::Transient(e), moved)) => {
+                    progress.take_back(moved);
+                    attempt += 1;
+                    if attempt > self.settings.retries {
+                        return Err(RangeError::Permanent(e));
+                    }
+                    progress.retried();
+                    tokio::time::sleep(super::multipart::backoff(attempt)).await;
+                }
+                Err((other, moved)) => {
+                    progress.take_back(moved);
+                    return Err(other);
+                }
+            }
+        }
+    }
+
+    /// Fetch every range `state` lacks, in parallel, saving which are done after each.
+    async fn fetch_rest(
+        &self,
+        state: PartialState,
+        progress: Progress<'_>,
+    ) -> std::result::Result<(), RangeError> {
+        let count = state.size.div_ceil(state.chunk);
+        let pending: Vec<u64> = (0..count).filter(|i| !state.done.contains(i)).collect();
+        let saved = std::sync::Mutex::new(state);
+        let want = crate::engine::connection::lock(&saved).clone_empty();
+        futures_util::stream::iter(pending)
+            .map(|i| {
+                let want = &want;
+                async move { self.fetch(want, i, progress).await }
+            })
+            .buffer_unordered(self.settings.parallel.max(1))
+            .try_for_each(|i| {
+                let mut s = crate::engine::connection::lock(&saved);
+                s.done.insert(i);
+                let written = serde_json::to_vec(&*s)
+                    .map_err(|e| std::io::Error::other(e.to_string()))
+                    .and_then(|json| crate::engine::config::write_private(self.state_path, &json))
+                    .map_err(|e| {
+                        RangeError::Permanent(Error::local_io("write", self.state_path, &e))
+                    });
+                async move { written }
+            })
+            .await
+    }
+}
+
+impl PartialState {
+    /// The same object and cut, with nothing done.
+    fn clone_empty(&self) -> Self {
+        Self {
+            etag: self.etag.clone(),
+            size: self.size,
+            chunk: self.chunk,
+            done: BTreeSet::new(),
+        }
+    }
+}
+
+/// Download `object` to `target` in parallel ranges, resuming a partial download left by an
+/// earlier run. `overwrite`: replace a file at `target`.
+pub async fn download_ranged(
+    conn: &Connection,
+    object: &S3Uri,
+    target: &Path,
+    overwrite: bool,
+    settings: &TransferSettings,
+    progress: Progress<'_>,
+) -> Result<PathBuf> {
+    let (partial, state_path) = partial_paths(object, target);
+    let job = Ranged {
+        conn,
+        object,
+        partial: &partial,
+        state_path: &state_path,
+        settings,
+    };
+    for _ in 0..2 {
+        let head = head_object(conn, object).await?;
+        let mut state = PartialState {
+            etag: head.etag.clone().unwrap_or_default(),
+            size: head.size,
+            chunk: settings.part_size.max(1024 * 1024),
+            done: BTreeSet::new(),
+        };
+        state.done = resume_point(&partial, &state_path, &state)?;
+        let count = state.size.div_ceil(state.chunk);
+        progress.set_total(state.size);
+        progress.set_parts(u32::try_from(count).unwrap_or(u32::MAX));
+        let resumed: u64 = state
+            .done
+            .iter()
+            .map(|i| state.chunk.min(state.size - i * state.chunk))
+            .sum();
+        if resumed > 0 {
+            progress.resumed(resumed, u32::try_from(state.done.len()).unwrap_or(0));
+        }
+        match job.fetch_rest(state, progress).await {
+            Ok(()) => {
+                std::fs::File::open(&partial)
+                    .and_then(|f| f.sync_all())
+                    .map_err(|e| Error::local_io("write", &partial, &e))?;
+                finish(&partial, target, overwrite)?;
+                let _ = std::fs::remove_file(&state_path);
+                progress.finish();
+                return Ok(target.to_owned());
+            }
+            Err(RangeError::Changed) => {
+                // The object changed since the partial download began: start over, once.
+                let _ = std::fs::remove_file(&state_path);
+                let _ = std::fs::remove_file(&partial);
+                progress.take_back(progress.snapshot().done);
+            }
+            Err(RangeError::Transient(e) | RangeError::Permanent(e)) => return Err(e),
+        }
+    }
+    Err(Error::new(
+        ErrorKind::Server,
+        format!("The object kept changing while it was downloaded; try again: {object}"),
+    ))
+}
+
+/// Put the finished partial file in place: replacing `target` only when asked.
+fn finish(partial: &Path, target: &Path, overwrite: bool) -> Result<()> {
+    let result = if overwrite {
+        std::fs::rename(partial, target)
+    } else {
+        // Never replace: a link fails if the name was taken meanwhile.
+        std::fs::hard_link(partial, target).and_then(|()| std::fs::remove_file(partial))
+    };
+    result.map_err(|e| Error::local_io("write", target, &e))
+}

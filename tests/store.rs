@@ -208,39 +208,47 @@ fn an_unsigned_256_mib_form_post_is_refused_before_its_body_is_read() {
     let store = ChildStore::start(&dir.path().join("home"), &dir.path().join("data"), &[]);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let before = store.status_kb("VmHWM");
-    let pulled = Arc::new(AtomicU64::new(0));
     let boundary = "s3shareboundary";
     let size = 256 * 1024 * 1024;
-    let body = form_body(
-        boundary,
-        &[("key", "uploads/big.bin")],
-        "big.bin",
-        size,
-        pulled.clone(),
-    );
-    let url = format!("{}/shared", store.endpoint);
-    let result = rt.block_on(
-        http()
-            .post(&url)
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body)
-            .send(),
-    );
-    // The store answers and closes as soon as the fields show no signature; the client may see
-    // the answer or the closed connection, depending on how far its sending got.
-    if let Ok(resp) = result {
-        assert_eq!(resp.status(), 403);
-        let text = rt.block_on(resp.text()).unwrap_or_default();
-        assert_eq!(s3_code(&text), "AccessDenied", "{text}");
+    // The form upload itself, and every way around its door: a query, an encoded bucket name,
+    // a key, the root, a content type spelled otherwise, and a body whose boundary never comes.
+    let variants = [
+        ("/shared", "multipart/form-data", boundary),
+        ("/shared?x", "multipart/form-data", boundary),
+        ("/shared?", "multipart/form-data", boundary),
+        ("/%73hared", "multipart/form-data", boundary),
+        ("/shared/key", "multipart/form-data", boundary),
+        ("/", "multipart/form-data", boundary),
+        ("/shared", " Multipart/Form-Data ", boundary),
+        ("/shared", "multipart/form-data", "a-boundary-that-never-appears"),
+    ];
+    for (path, kind, declared) in variants {
+        let pulled = Arc::new(AtomicU64::new(0));
+        let body = form_body(
+            boundary,
+            &[("key", "uploads/big.bin")],
+            "big.bin",
+            size,
+            pulled.clone(),
+        );
+        let result = rt.block_on(
+            http()
+                .post(format!("{}{path}", store.endpoint))
+                .header("content-type", format!("{kind}; boundary={declared}"))
+                .body(body)
+                .send(),
+        );
+        // The store answers and closes as soon as it has seen enough; the client may see the
+        // answer or the closed connection, depending on how far its sending got.
+        if let Ok(resp) = result {
+            assert!(resp.status().is_client_error(), "{path}: {}", resp.status());
+        }
+        let sent = pulled.load(Ordering::Relaxed);
+        assert!(
+            sent < 64 * 1024 * 1024,
+            "{path} {kind}: the store read {sent} bytes of an unsigned POST"
+        );
     }
-    let sent = pulled.load(Ordering::Relaxed);
-    assert!(
-        sent < 64 * 1024 * 1024,
-        "the store read {sent} bytes of an unsigned POST"
-    );
     let after = store.status_kb("VmHWM");
     assert!(
         after < before + 32 * 1024,
@@ -252,6 +260,24 @@ fn an_unsigned_256_mib_form_post_is_refused_before_its_body_is_read() {
         .block_on(conn.client().list_objects_v2().bucket("shared").send())
         .expect("list");
     assert!(listed.contents().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_store_per_folder() {
+    let store = TestStore::start().await;
+    let second = s3share::engine::local_store::LocalStore::start(
+        s3share::engine::local_store::LocalStoreOptions {
+            data_dir: store.store.data_dir().to_owned(),
+            port: 0,
+            credentials: store.store.credentials().clone(),
+            region: "us-east-1".into(),
+        },
+    )
+    .await
+    .expect_err("the folder is in use");
+    assert!(second.message().contains("Another s3share store"), "{second}");
+    // The first goes on undisturbed.
+    put(&store.conn(), "still.txt", b"here").await;
 }
 
 /// POST a form of `fields` and a file of `len` bytes; the status and S3's error code.
@@ -674,7 +700,7 @@ async fn object_files_are_private() {
             }
         }
     }
-    assert_eq!(files, 2, "one data file and one metadata file");
+    assert_eq!(files, 3, "one data file, one metadata file, the folder's lock");
 }
 
 #[test]

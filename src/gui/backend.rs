@@ -1040,9 +1040,21 @@ async fn connect_local(
     if guard.is_none() {
         let started = match LocalStore::start(options.clone()).await {
             Ok(s) => s,
-            // The preferred port is taken (another s3share?): any free port will do.
+            // The preferred port is taken: by another s3share serving this very folder (then
+            // use it), or by something else (then any free port will do).
             Err(_) if options.port != 0 => {
-                LocalStore::start(LocalStoreOptions { port: 0, ..options }).await?
+                match LocalStore::start(LocalStoreOptions {
+                    port: 0,
+                    ..options.clone()
+                })
+                .await
+                {
+                    Ok(s) => s,
+                    Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                        return connect_running(&options, e).await;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Err(e) => return Err(e),
         };
@@ -1052,6 +1064,17 @@ async fn connect_local(
         .as_ref()
         .ok_or_else(|| Error::new(ErrorKind::LocalIo, "The local store did not start"))?;
     store.connect().map(Arc::new)
+}
+
+/// The store another s3share runs on this folder (`s3share local`), at the preferred port.
+async fn connect_running(options: &LocalStoreOptions, in_use: Error) -> Result<Arc<Connection>> {
+    let endpoint = format!("http://127.0.0.1:{}", options.port);
+    let conn =
+        crate::engine::local_store::connect_to(&endpoint, &options.credentials, &options.region)?;
+    match browse::list_buckets(&conn).await {
+        Ok(_) => Ok(Arc::new(conn)),
+        Err(_) => Err(in_use),
+    }
 }
 
 /// Run blocking work (files) off the async workers.

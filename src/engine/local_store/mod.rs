@@ -68,28 +68,7 @@ impl std::fmt::Debug for LocalStore {
 impl LocalStore {
     /// Load the folder, make the default bucket on first run, and serve on 127.0.0.1.
     pub async fn start(opts: LocalStoreOptions) -> Result<Self> {
-        let storage = Arc::new(storage::Storage::open(&opts.data_dir)?);
-        let auth = Arc::new(s3s::auth::SimpleAuth::from_single(
-            opts.credentials.access_key_id.clone(),
-            opts.credentials.secret_access_key.expose().to_owned(),
-        ));
-        let mut builder = s3s::service::S3ServiceBuilder::new(objects::Store {
-            storage: storage.clone(),
-            region: opts.region.clone(),
-        });
-        builder.set_auth(SharedAuth(auth.clone()));
-        builder.set_access(access::AccessRules {
-            region: opts.region.clone(),
-        });
-        let front = server::Front {
-            s3: builder.build(),
-            forms: Arc::new(post::FormUploads {
-                storage,
-                auth,
-                region: opts.region.clone(),
-            }),
-        };
-
+        // The port first: a start that cannot serve leaves the folder untouched.
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
             .await
             .map_err(|e| {
@@ -105,6 +84,31 @@ impl LocalStore {
         let addr = listener.local_addr().map_err(|e| {
             Error::new(ErrorKind::LocalIo, "No local address").with_detail(e.to_string())
         })?;
+        let storage = Arc::new(storage::Storage::open(&opts.data_dir)?);
+        let auth = Arc::new(s3s::auth::SimpleAuth::from_single(
+            opts.credentials.access_key_id.clone(),
+            opts.credentials.secret_access_key.expose().to_owned(),
+        ));
+        let mut builder = s3s::service::S3ServiceBuilder::new(objects::Store {
+            storage: storage.clone(),
+            region: opts.region.clone(),
+        });
+        builder.set_auth(SharedAuth(auth.clone()));
+        builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
+            s3s_limits(),
+        ))));
+        builder.set_access(access::AccessRules {
+            region: opts.region.clone(),
+        });
+        let front = server::Front {
+            s3: builder.build(),
+            forms: Arc::new(post::FormUploads {
+                storage,
+                auth,
+                region: opts.region.clone(),
+            }),
+        };
+
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server::serve(listener, front, rx));
         Ok(Self {
@@ -150,18 +154,7 @@ impl LocalStore {
 
     /// A connection to this store with its credentials, independent of the environment.
     pub fn connect(&self) -> Result<super::connection::Connection> {
-        let creds = self.credentials.to_aws();
-        let provider = aws_credential_types::provider::SharedCredentialsProvider::new(creds);
-        let sdk_config = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_sdk_s3::config::Region::new(self.region.clone()))
-            .credentials_provider(provider.clone())
-            .build();
-        super::connection::Connection::from_sdk_config(
-            self.connection_settings(),
-            sdk_config,
-            Some(provider),
-        )
+        connect_to(&self.endpoint_url(), &self.credentials, &self.region)
     }
 
     /// `AWS_*` lines that point the AWS CLI, SDKs and s3share at this store.
@@ -196,6 +189,30 @@ impl Drop for LocalStore {
     }
 }
 
+/// A connection to a store at `endpoint` (this one, or one another s3share runs on the same
+/// folder) with `credentials`, independent of the environment.
+pub fn connect_to(
+    endpoint: &str,
+    credentials: &LocalCredentials,
+    region: &str,
+) -> Result<super::connection::Connection> {
+    let provider =
+        aws_credential_types::provider::SharedCredentialsProvider::new(credentials.to_aws());
+    let sdk_config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(region.to_owned()))
+        .credentials_provider(provider.clone())
+        .build();
+    let settings = ConnectionSettings {
+        name: Some("Local store".into()),
+        endpoint: Some(endpoint.to_owned()),
+        region: Some(region.to_owned()),
+        path_style: true,
+        ..ConnectionSettings::default()
+    };
+    super::connection::Connection::from_sdk_config(settings, sdk_config, Some(provider))
+}
+
 /// Default options: the user's data folder, generated credentials, the default region.
 pub fn default_options(port: u16, data_dir: Option<PathBuf>) -> Result<LocalStoreOptions> {
     let paths = super::config::Paths::for_user()?;
@@ -205,6 +222,17 @@ pub fn default_options(port: u16, data_dir: Option<PathBuf>) -> Result<LocalStor
         credentials: LocalCredentials::load_or_create(&paths.config_dir)?,
         region: DEFAULT_REGION.to_owned(),
     })
+}
+
+/// s3s's own limits, as low as the store allows: form uploads never reach s3s (the front door
+/// streams them), so it may read no form file at all and only small form fields.
+fn s3s_limits() -> s3s::config::S3Config {
+    let mut config = s3s::config::S3Config::default();
+    config.post_object_max_file_size = 0;
+    config.form_max_field_size = 16 * 1024;
+    config.form_max_fields_size = 64 * 1024;
+    config.form_max_parts = 64;
+    config
 }
 
 /// The store's keys, shared by s3s (headers and links) and the form uploads.

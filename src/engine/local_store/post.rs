@@ -88,8 +88,24 @@ impl FormUploads {
     ) -> S3Result<hyper::Response<s3s::Body>> {
         let boundary = multer::parse_boundary(content_type)
             .map_err(|_| s3_error!(MalformedPOSTRequest, "The form has no boundary"))?;
-        let stream = http_body_util::BodyDataStream::new(body);
-        let mut form = multer::Multipart::new(stream, boundary);
+        // multer holds what comes before a boundary or a header's end: the body is capped, to the
+        // fields' limit until the signature and policy hold, then to the policy's size.
+        let cap = Arc::new(std::sync::atomic::AtomicU64::new(
+            MAX_FIELDS_BYTES as u64 + 16 * 1024,
+        ));
+        let counted = {
+            let cap = cap.clone();
+            let mut seen = 0u64;
+            http_body_util::BodyDataStream::new(body).map(move |chunk| {
+                let chunk = chunk.map_err(std::io::Error::other)?;
+                seen += chunk.len() as u64;
+                if seen > cap.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Err(std::io::Error::other("the form is larger than allowed"));
+                }
+                Ok::<_, std::io::Error>(chunk)
+            })
+        };
+        let mut form = multer::Multipart::new(counted, boundary);
         let mut fields = Vec::new();
         let mut fields_bytes = 0usize;
         let file = loop {
@@ -126,6 +142,10 @@ impl FormUploads {
         let fields = Fields(fields);
         let file_name = file.file_name().map(str::to_owned);
         let accepted = self.check(bucket, &fields, file_name.as_deref())?;
+        cap.store(
+            accepted.max_size.min(MAX_PUT).saturating_add(64 * 1024),
+            std::sync::atomic::Ordering::Relaxed,
+        );
 
         // Only now is the file read, never past the policy's maximum.
         let limit = accepted.max_size.min(MAX_PUT);
@@ -200,6 +220,26 @@ impl FormUploads {
         };
         if key.is_empty() || key.len() > MAX_KEY_BYTES {
             return Err(s3_error!(KeyTooLongError));
+        }
+        if key.split('/').any(|s| s == "." || s == "..") {
+            // A link could not reach it (browsers fold such segments), and it could climb out
+            // of a starts-with prefix once folded.
+            return Err(s3_error!(
+                InvalidArgument,
+                "The key has a \".\" or \"..\" segment"
+            ));
+        }
+        for header_field in ["content-type", "content-disposition"] {
+            if fields
+                .get(header_field)
+                .is_some_and(|v| hyper::header::HeaderValue::from_str(v).is_err())
+            {
+                return Err(s3_error!(
+                    InvalidArgument,
+                    "The form's {} is not a valid header value",
+                    header_field
+                ));
+            }
         }
         if fields.get("bucket").is_some_and(|b| b != bucket) {
             return Err(policy_failed(

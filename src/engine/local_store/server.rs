@@ -39,26 +39,30 @@ fn is_sigv2(req: &hyper::Request<Incoming>) -> bool {
     header || has("AWSAccessKeyId") || (has("Signature") && !has("X-Amz-Signature"))
 }
 
-/// The bucket of a browser form upload (`POST /bucket` as multipart/form-data), if it is one.
-fn form_upload_bucket(req: &hyper::Request<Incoming>) -> Option<(String, String)> {
-    if req.method() != hyper::Method::POST || req.uri().query().is_some() {
-        return None;
-    }
+/// The Content-Type, when it is `multipart/form-data` (as s3s reads it: any case, spaces).
+fn form_content_type(req: &hyper::Request<Incoming>) -> Option<String> {
     let content_type = req
         .headers()
         .get(hyper::header::CONTENT_TYPE)?
         .to_str()
         .ok()?;
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("multipart/form-data")
-    {
+    let essence = content_type.split(';').next()?.trim();
+    essence
+        .eq_ignore_ascii_case("multipart/form-data")
+        .then(|| content_type.to_owned())
+}
+
+/// The bucket of a browser form upload: `POST /bucket` (path percent-decoded, no query).
+fn form_upload_bucket(req: &hyper::Request<Incoming>) -> Option<String> {
+    if req.method() != hyper::Method::POST || req.uri().query().is_some_and(|q| !q.is_empty()) {
         return None;
     }
-    let path = req.uri().path();
+    let path = percent_encoding::percent_decode_str(req.uri().path())
+        .decode_utf8()
+        .ok()?;
     let bucket = path.strip_prefix('/')?.trim_end_matches('/');
     (!bucket.is_empty() && !bucket.contains('/') && s3s::path::check_bucket_name(bucket))
-        .then(|| (bucket.to_owned(), content_type.to_owned()))
+        .then(|| bucket.to_owned())
 }
 
 impl Front {
@@ -69,7 +73,15 @@ impl Front {
         if is_sigv2(&req) {
             return Ok(error_response(sigv2_refused()));
         }
-        if let Some((bucket, content_type)) = form_upload_bucket(&req) {
+        // Every multipart/form-data request is decided here: s3s would read such a body (up to
+        // gigabytes) into memory before any access check.
+        if let Some(content_type) = form_content_type(&req) {
+            let Some(bucket) = form_upload_bucket(&req) else {
+                return Ok(error_response(s3s::s3_error!(
+                    MethodNotAllowed,
+                    "Form uploads are POSTed to the bucket itself: POST /bucket"
+                )));
+            };
             let result = self
                 .forms
                 .handle(&bucket, &content_type, req.into_body())

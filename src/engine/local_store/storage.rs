@@ -110,6 +110,8 @@ pub(super) enum ReceiveError {
 }
 
 pub(super) struct Storage {
+    /// Held (an exclusive lock on `.lock`) while the store runs: one store per folder.
+    _lock: File,
     pub root: PathBuf,
     pub index: Mutex<BTreeMap<String, BucketState>>,
     /// Held for a whole commit (disk, then index), so conditional writes are atomic and the
@@ -172,6 +174,9 @@ pub(super) fn new_version() -> std::io::Result<String> {
 
 /// A folder only the user can enter (0700), made with its parents.
 pub(super) fn private_dir(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -179,7 +184,12 @@ pub(super) fn private_dir(path: &Path) -> std::io::Result<()> {
         use std::os::unix::fs::DirBuilderExt as _;
         builder.mode(0o700);
     }
-    builder.create(path)
+    builder.create(path)?;
+    // The new folder's name is durable too, or a committed write could vanish with it.
+    match path.parent() {
+        Some(parent) => sync_dir(parent),
+        None => Ok(()),
+    }
 }
 
 /// Create `path` (0600) holding `bytes`, without the fsyncs of a commit (seeding only).
@@ -218,6 +228,27 @@ impl Storage {
     pub fn open(root: &Path) -> Result<Self> {
         let io = |what: &str, p: &Path, e: &std::io::Error| Error::local_io(what, p, e);
         private_dir(&root.join(STAGING)).map_err(|e| io("create the store folder", root, &e))?;
+        // Before anything is cleaned up: another store on this folder would lose its writes.
+        let lock_path = root.join(".lock");
+        let mut options = File::options();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let lock = options
+            .open(&lock_path)
+            .map_err(|e| io("lock the store folder", &lock_path, &e))?;
+        if lock.try_lock().is_err() {
+            return Err(Error::new(
+                crate::engine::error::ErrorKind::AlreadyExists,
+                format!(
+                    "Another s3share store is using this folder (s3share local, or another window): {}",
+                    root.display()
+                ),
+            ));
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -268,6 +299,7 @@ impl Storage {
         }
         let uploads = super::multipart::recover_uploads(&root.join(super::multipart::UPLOADS));
         Ok(Self {
+            _lock: lock,
             root: root.to_owned(),
             index: Mutex::new(buckets),
             commits: Mutex::new(()),
@@ -355,9 +387,8 @@ impl Storage {
             out.write_all(&chunk).await.map_err(ReceiveError::Io)?;
         }
         out.flush().await.map_err(ReceiveError::Io)?;
-        let std_file = out.into_inner().into_std().await;
-        // Durable before it can be committed.
-        std_file.sync_all().map_err(ReceiveError::Io)?;
+        // Durable before it can be committed (on the blocking pool, not an async worker).
+        out.get_ref().sync_all().await.map_err(ReceiveError::Io)?;
         Ok(Received {
             file,
             size,
@@ -403,14 +434,20 @@ impl Storage {
         let meta_path = self.meta_path(bucket, &meta.key);
         let dir = meta_path.parent().unwrap_or(&self.root).to_owned();
         let json = serde_json::to_vec(&meta).map_err(|_| s3_error!(InternalError))?;
-        let committed = sync_dir(&dir)
-            .and_then(|()| write_atomic(&meta_path, &json))
-            .and_then(|()| sync_dir(&dir));
-        if let Err(e) = committed {
+        // The data files' names are durable before the metadata that names them is written.
+        let written = sync_dir(&dir).and_then(|()| write_atomic(&meta_path, &json));
+        if let Err(e) = written {
             for f in new_files {
                 let _ = std::fs::remove_file(f);
             }
             return Err(io_err(&e));
+        }
+        // Committed: the rename happened. A failed fsync now only risks the power-cut case.
+        if let Err(e) = sync_dir(&dir) {
+            tracing::warn!(
+                "local store: could not sync a folder after a commit ({})",
+                e.kind()
+            );
         }
         let replaced = {
             let mut index = lock(&self.index);
@@ -548,6 +585,8 @@ fn data_files(hash: &str, meta: &ObjectMeta) -> Vec<(String, u64)> {
 fn recover_shard(dir: &Path, objects: &mut BTreeMap<String, ObjectMeta>) {
     let mut found = Vec::new();
     let mut named = std::collections::HashSet::new();
+    // A metadata file that cannot be read may still name data: then nothing here is removed.
+    let mut unreadable = false;
     for file in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = file.path();
         let name = file.file_name().to_string_lossy().into_owned();
@@ -561,6 +600,8 @@ fn recover_shard(dir: &Path, objects: &mut BTreeMap<String, ObjectMeta>) {
                 .ok()
                 .and_then(|text| serde_json::from_slice::<ObjectMeta>(&text).ok())
             else {
+                tracing::warn!("local store: an object's metadata cannot be read; it is left out");
+                unreadable = true;
                 continue;
             };
             let hash = name.trim_end_matches(".json");
@@ -577,6 +618,9 @@ fn recover_shard(dir: &Path, objects: &mut BTreeMap<String, ObjectMeta>) {
                 );
             }
         }
+    }
+    if unreadable {
+        return;
     }
     for (name, path) in found {
         if !named.contains(&name) {

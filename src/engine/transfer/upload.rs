@@ -111,13 +111,24 @@ pub async fn open_for_upload(path: &Path) -> Result<(tokio::fs::File, u64)> {
 pub struct FileStamp {
     pub size: u64,
     pub modified: Option<SystemTime>,
+    /// The inode's change time (seconds, nanoseconds): every write moves it, and unlike the
+    /// modification time no program can set it back.
+    pub changed: (i64, i64),
 }
 
 impl FileStamp {
     pub fn of(meta: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let changed = {
+            use std::os::unix::fs::MetadataExt as _;
+            (meta.ctime(), meta.ctime_nsec())
+        };
+        #[cfg(not(unix))]
+        let changed = (0, 0);
         Self {
             size: meta.len(),
             modified: meta.modified().ok(),
+            changed,
         }
     }
 

@@ -13,10 +13,11 @@ use s3share::engine::Connection;
 use s3share::engine::config::Config;
 use s3share::engine::local_store::{LocalCredentials, LocalStore, LocalStoreOptions, seed_objects};
 use s3share::engine::presign::query_param;
+use s3share::engine::transfer::multipart::TransferSettings;
 use s3share::gui::app::{App, LOCAL_BANNER};
 use s3share::gui::backend::{Backend, BackendOptions, ConnectTarget};
-use s3share::gui::state::{Listing, TransferState};
-use support::{TestStore, pattern};
+use s3share::gui::state::{Listing, Loadable, TransferState};
+use support::{Faults, Proxy, TestStore, pattern};
 
 /// The app in a harness, the runtime its work runs on, and what it copied.
 struct Gui {
@@ -36,10 +37,22 @@ fn runtime() -> tokio::runtime::Runtime {
 
 impl Gui {
     fn start(rt: tokio::runtime::Runtime, start: impl FnOnce(&Path) -> ConnectTarget) -> Self {
+        Self::start_with(rt, None, start)
+    }
+
+    /// As `start`, with these transfer settings (small parts, a state folder kept elsewhere).
+    fn start_with(
+        rt: tokio::runtime::Runtime,
+        transfers: Option<TransferSettings>,
+        start: impl FnOnce(&Path) -> ConnectTarget,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let backend = Backend::new(
-            BackendOptions::in_folder(rt.handle().clone(), dir.path()).expect("options"),
-        );
+        let mut options =
+            BackendOptions::in_folder(rt.handle().clone(), dir.path()).expect("options");
+        if let Some(t) = transfers {
+            options.transfers = t;
+        }
+        let backend = Backend::new(options);
         let target = start(dir.path());
         let app = App::new(backend, Config::default(), target, false);
         let harness = Harness::builder()
@@ -296,7 +309,8 @@ fn share_dialog_copies_a_one_day_link_that_works() {
     rt.block_on(put(&conn, "report.txt", b"the report"));
     let mut gui = Gui::on(rt, store.conn());
     gui.listed("");
-    gui.harness.get_by_label("report.txt").click_secondary();
+    // A selected row puts Share… on the toolbar, one click away.
+    gui.harness.get_by_label("report.txt").click();
     gui.step();
     gui.step();
     gui.click("Share…");
@@ -441,6 +455,7 @@ fn a_prefix_of_100000_objects_shows_rows_before_the_listing_ends() {
             port: 0,
             credentials: LocalCredentials::generate().expect("credentials"),
             region: "us-east-1".into(),
+            extras: s3share::engine::local_store::StoreExtras::default(),
         }))
         .expect("store");
     let conn = store.connect().expect("connection");
@@ -475,4 +490,178 @@ fn a_prefix_of_100000_objects_shows_rows_before_the_listing_ends() {
     );
     drop(gui);
     drop(store);
+}
+
+#[test]
+fn a_paused_upload_in_parts_resumes_and_a_restart_offers_the_unfinished_one() {
+    // The store and a slow link to it outlive both app sessions.
+    let infra = runtime();
+    let store = infra.block_on(TestStore::start());
+    let proxy = infra.block_on(Proxy::start(
+        &store.store.endpoint_url(),
+        Faults {
+            upstream_rate: Some(4 * 1024 * 1024),
+            ..Faults::default()
+        },
+    ));
+    let state = tempfile::tempdir().expect("state dir");
+    let settings = TransferSettings {
+        multipart_threshold: 8 << 20,
+        part_size: 5 << 20,
+        parallel: 1,
+        retries: 3,
+        state_dir: Some(state.path().to_owned()),
+    };
+    let bytes = pattern(14 << 20, 77);
+    let file = state.path().join("holiday.mov");
+    std::fs::write(&file, &bytes).expect("write");
+    let session = |settings: TransferSettings| {
+        let conn = support::conn_to(&proxy.endpoint(), store.store.credentials());
+        Gui::start_with(runtime(), Some(settings), |_| ConnectTarget::Prepared {
+            connection: Arc::new(conn),
+            local: true,
+        })
+    };
+
+    let mut gui = session(settings.clone());
+    gui.listed("");
+    drop_files(&mut gui, std::slice::from_ref(&file));
+    gui.step_until("the first part", |app| {
+        app.transfers()
+            .rows
+            .iter()
+            .any(|t| t.progress.parts_done >= 1)
+    });
+    gui.click("Pause");
+    gui.step_until("the pause", |app| {
+        app.transfers()
+            .rows
+            .iter()
+            .any(|t| matches!(t.state, TransferState::Paused))
+    });
+    gui.step();
+    assert!(gui.harness.query_by_label_contains("Paused at").is_some());
+    // Resume in the same session, then pause again and quit: the next session offers it.
+    gui.click("Resume");
+    gui.step_until("it to run again", |app| {
+        app.transfers()
+            .rows
+            .iter()
+            .any(|t| matches!(t.state, TransferState::Running) && t.progress.resumed > 0)
+    });
+    gui.click("Pause");
+    gui.step_until("the second pause", |app| {
+        app.transfers()
+            .rows
+            .iter()
+            .any(|t| matches!(t.state, TransferState::Paused))
+    });
+    drop(gui);
+
+    let mut gui = session(settings);
+    gui.listed("");
+    gui.step_until("the unfinished upload", |app| {
+        app.unfinished_uploads().len() == 1
+    });
+    gui.step();
+    assert!(
+        gui.harness
+            .query_by_label_contains("Unfinished upload:")
+            .is_some()
+    );
+    gui.click("Resume");
+    gui.step_until("the resumed upload to finish", |app| {
+        app.transfers()
+            .rows
+            .iter()
+            .any(|t| matches!(t.state, TransferState::Done))
+    });
+    let resumed = gui.app().transfers().rows[0].progress.resumed;
+    assert!(resumed >= 5 << 20, "it went on from {resumed} bytes");
+    let (body, etag) = infra.block_on(async {
+        let got = store
+            .conn()
+            .client()
+            .get_object()
+            .bucket("shared")
+            .key("holiday.mov")
+            .send()
+            .await
+            .expect("get");
+        let etag = got.e_tag().unwrap_or_default().to_owned();
+        (got.body.collect().await.expect("body").into_bytes(), etag)
+    });
+    assert_eq!(support::sha256(&body), support::sha256(&bytes));
+    assert!(etag.trim_matches('"').ends_with("-3"), "{etag}");
+    assert!(gui.app().unfinished_uploads().is_empty());
+}
+
+#[test]
+fn active_links_lists_a_dropped_files_link_and_copies_it_again() {
+    let mut gui = Gui::start(runtime(), |_| ConnectTarget::Local);
+    gui.listed("");
+    // The bucket's exposure shows beside it.
+    gui.step_until("the posture", |app| {
+        app.posture("shared").and_then(Loadable::ready).is_some()
+    });
+    gui.step();
+    assert!(gui.harness.query_by_label_contains("Private").is_some());
+    let file = gui.dir.path().join("minutes.txt");
+    std::fs::write(&file, b"minutes of the meeting").expect("write");
+    drop_files(&mut gui, &[file]);
+    gui.step_until("the link on the clipboard", |app| {
+        app.transfers()
+            .rows
+            .iter()
+            .any(|t| matches!(t.state, TransferState::Done))
+    });
+    gui.step();
+    let link = gui.copied.last().expect("the link was copied").clone();
+
+    gui.click("🔗 Links");
+    gui.step_until("the register", |app| {
+        app.links_view()
+            .and_then(|v| v.records.ready())
+            .is_some_and(|r| r.len() == 1)
+    });
+    gui.step();
+    assert!(
+        gui.harness
+            .query_by_label_contains("s3://shared/minutes.txt")
+            .is_some()
+    );
+    assert!(
+        gui.harness
+            .query_by_label_contains("expires in 15 minutes")
+            .is_some()
+    );
+    gui.copied.clear();
+    gui.click("Copy");
+    assert_eq!(
+        gui.copied.last(),
+        Some(&link),
+        "Copy puts the same link back"
+    );
+    gui.click("Check");
+    gui.step_until("the check", |app| {
+        app.links_view()
+            .is_some_and(|v| v.checks.values().any(|c| c.ready().is_some()))
+    });
+    gui.step();
+    assert!(
+        gui.harness
+            .query_by_label_contains("The link works")
+            .is_some()
+    );
+    gui.click("Revoke…");
+    assert!(
+        gui.harness
+            .query_by_label_contains("Delete or move the object")
+            .is_some()
+    );
+    // Escape closes the view.
+    gui.harness.key_press(egui::Key::Escape);
+    gui.step();
+    gui.step();
+    assert!(gui.app().links_view().is_none());
 }

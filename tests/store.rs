@@ -220,7 +220,11 @@ fn an_unsigned_256_mib_form_post_is_refused_before_its_body_is_read() {
         ("/shared/key", "multipart/form-data", boundary),
         ("/", "multipart/form-data", boundary),
         ("/shared", " Multipart/Form-Data ", boundary),
-        ("/shared", "multipart/form-data", "a-boundary-that-never-appears"),
+        (
+            "/shared",
+            "multipart/form-data",
+            "a-boundary-that-never-appears",
+        ),
     ];
     for (path, kind, declared) in variants {
         let pulled = Arc::new(AtomicU64::new(0));
@@ -271,11 +275,15 @@ async fn one_store_per_folder() {
             port: 0,
             credentials: store.store.credentials().clone(),
             region: "us-east-1".into(),
+            extras: s3share::engine::local_store::StoreExtras::default(),
         },
     )
     .await
     .expect_err("the folder is in use");
-    assert!(second.message().contains("Another s3share store"), "{second}");
+    assert!(
+        second.message().contains("Another s3share store"),
+        "{second}"
+    );
     // The first goes on undisturbed.
     put(&store.conn(), "still.txt", b"here").await;
 }
@@ -333,7 +341,7 @@ async fn signed_form_posts_store_within_their_policy_only() {
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
 
-    assert_eq!(post_form(&action, &fields, "a b+é.txt", 1000).await.0, 204);
+    assert_eq!(post_form(&action, &fields, "a b+é.txt", 1000).await.0, 201);
     let stored = conn
         .client()
         .head_object()
@@ -508,6 +516,7 @@ async fn a_crash_between_data_and_metadata_leaves_a_whole_object() {
         port: 0,
         credentials: store.store.credentials().clone(),
         region: "us-east-1".into(),
+        extras: s3share::engine::local_store::StoreExtras::default(),
     };
     let old = pattern(10_000, 5);
     put(&store.conn(), "doc", &old).await;
@@ -700,7 +709,10 @@ async fn object_files_are_private() {
             }
         }
     }
-    assert_eq!(files, 3, "one data file, one metadata file, the folder's lock");
+    assert_eq!(
+        files, 3,
+        "one data file, one metadata file, the folder's lock"
+    );
 }
 
 #[test]

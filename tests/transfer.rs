@@ -201,6 +201,7 @@ async fn the_store_keeps_multipart_uploads_as_s3_does() {
         port: 0,
         credentials: running.credentials().clone(),
         region: "us-east-1".into(),
+        extras: s3share::engine::local_store::StoreExtras::default(),
     };
     running.shutdown().await;
     let restarted = s3share::engine::local_store::LocalStore::start(options)

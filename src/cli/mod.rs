@@ -5,6 +5,7 @@
 mod clipboard;
 mod progress;
 mod transfer;
+mod trust;
 
 use std::io::Write as _;
 use std::ops::ControlFlow;
@@ -136,6 +137,56 @@ pub enum Command {
         #[arg(long, value_name = "AGE")]
         abort_older_than: Option<String>,
     },
+    /// Say how exposed a bucket is: `Private`, `Public` (and what makes it so) or `Unknown`,
+    /// then one line per fact (Block Public Access, policy, ACL, encryption, versioning,
+    /// ownership, access logging).
+    Posture {
+        #[arg(value_name = "s3://BUCKET")]
+        uri: String,
+    },
+    /// Print the least-privilege IAM policy a dedicated signing user or role needs for links
+    /// under a prefix.
+    Policy {
+        #[arg(value_name = "s3://BUCKET/PREFIX/")]
+        uri: String,
+        /// Also uploads (PutObject and the multipart actions) and upload requests.
+        #[arg(long)]
+        upload: bool,
+        /// Also listing the prefix (the app's browser, `ls`).
+        #[arg(long)]
+        browse: bool,
+    },
+    /// The links made (share, upload --share, the app, upload requests), newest first.
+    Links {
+        /// Also the expired ones (kept 30 days).
+        #[arg(long)]
+        all: bool,
+        /// Fetch one byte of each live link and say whether it still works.
+        #[arg(long)]
+        check: bool,
+        /// Say, for each, how to kill it before it expires.
+        #[arg(long)]
+        revoke: bool,
+    },
+    /// Make an upload request: anyone with it may upload files under the prefix, up to a size,
+    /// until it expires. Prints the `curl` command a recipient runs (`<FILE>` is their file).
+    Request {
+        #[arg(value_name = "s3://BUCKET/PREFIX/")]
+        uri: String,
+        /// The largest file: 500B, 1KB, 100MB, 2GiB.
+        #[arg(long, value_name = "SIZE")]
+        max_size: String,
+        /// How long the request works: 90s, 15m, 2h, 1d, 7d.
+        #[arg(long, default_value = "1d")]
+        expires: String,
+        /// Accept only this content type (image/png).
+        #[arg(long, value_name = "TYPE")]
+        content_type: Option<String>,
+        /// Also write a small web page with the upload form, to send to the people who should
+        /// upload.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
     /// Run the embedded S3-compatible store on 127.0.0.1 in the foreground.
     Local {
         /// Folder holding the data (default: the user's data folder).
@@ -203,13 +254,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .worker_threads(2)
+        // File reads and writes run on the blocking pool: a few threads are plenty, and each
+        // one more keeps its own allocator arena (memory).
+        .max_blocking_threads(16)
         .build()
         .context("could not start the async runtime")?;
     runtime.block_on(run_async(cli.global, command))
 }
 
 pub(crate) async fn connect(global: &GlobalArgs) -> Result<Connection, Error> {
-    let conn = Connection::connect(global.settings()).await?;
+    let mut conn = Connection::connect(global.settings()).await?;
+    // Every link made is recorded; without a home folder there is nowhere to keep them.
+    match crate::engine::register::Register::for_user() {
+        Ok(register) => conn = conn.with_register(register),
+        Err(e) => eprintln!("warning: links made now are not recorded: {}", e.message()),
+    }
     for w in conn.warnings() {
         eprintln!("{w}");
     }
@@ -225,37 +284,7 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
             download_name,
             verify: check,
             copy,
-        } => {
-            let object: S3Uri = uri.parse()?;
-            let expires: Expiry = expires.parse()?;
-            let conn = connect(&global).await?;
-            let req = ShareRequest {
-                object: object.clone(),
-                expires,
-                download_name,
-                now: None,
-            };
-            let link = share(&conn, &req).await?;
-            if let Some(w) = link.cut_short_warning() {
-                eprintln!("{w}");
-            }
-            if check {
-                verify(&conn, &link, &object).await?;
-                eprintln!("checked: the link works");
-            }
-            println!("{}", link.url());
-            eprintln!("link {}", link.describe());
-            if copy {
-                let until = link.expires_at;
-                if let Err(e) = clipboard::copy_to_clipboard(link.url(), until) {
-                    eprintln!(
-                        "warning: could not put the link on the clipboard ({e:#}); it is printed above"
-                    );
-                } else {
-                    eprintln!("copied to the clipboard");
-                }
-            }
-        }
+        } => share_command(&global, &uri, &expires, download_name, check, copy).await?,
         Command::Upload {
             mut args,
             share: share_for,
@@ -293,8 +322,79 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
                 .transpose()?;
             transfer::uploads(&global, &bucket, age, &TransferArgs::default().settings()?).await?;
         }
+        Command::Posture { uri } => {
+            let bucket: S3Uri = uri.parse()?;
+            trust::require_bucket(&bucket)?;
+            trust::posture(&global, &bucket).await?;
+        }
+        Command::Policy {
+            uri,
+            upload,
+            browse,
+        } => trust::policy(
+            &uri.parse()?,
+            crate::engine::policy::SignerNeeds { upload, browse },
+        )?,
+        Command::Links { all, check, revoke } => trust::links(&global, all, check, revoke).await?,
+        Command::Request {
+            uri,
+            max_size,
+            expires,
+            content_type,
+            html,
+        } => {
+            let args = trust::RequestArgs {
+                prefix: uri.parse()?,
+                max_size,
+                expires,
+                content_type,
+                html,
+            };
+            trust::request(&global, args).await?;
+        }
         Command::Local { dir, port } => local(dir, port).await?,
         Command::HoldClipboard { .. } => unreachable!("handled before the runtime starts"),
+    }
+    Ok(())
+}
+
+/// `share`: the link alone on stdout; its lifetime, checks and clipboard on stderr.
+async fn share_command(
+    global: &GlobalArgs,
+    uri: &str,
+    expires: &str,
+    download_name: Option<String>,
+    check: bool,
+    copy: bool,
+) -> anyhow::Result<()> {
+    let object: S3Uri = uri.parse()?;
+    let expires: Expiry = expires.parse()?;
+    let conn = connect(global).await?;
+    let req = ShareRequest {
+        object: object.clone(),
+        expires,
+        download_name,
+        now: None,
+    };
+    let link = share(&conn, &req).await?;
+    if let Some(w) = link.cut_short_warning() {
+        eprintln!("{w}");
+    }
+    if check {
+        verify(&conn, &link, &object).await?;
+        eprintln!("checked: the link works");
+    }
+    println!("{}", link.url());
+    eprintln!("link {}", link.describe());
+    if copy {
+        let until = link.expires_at;
+        if let Err(e) = clipboard::copy_to_clipboard(link.url(), until) {
+            eprintln!(
+                "warning: could not put the link on the clipboard ({e:#}); it is printed above"
+            );
+        } else {
+            eprintln!("copied to the clipboard");
+        }
     }
     Ok(())
 }

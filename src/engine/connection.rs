@@ -202,6 +202,8 @@ pub struct Connection {
     bucket_regions: Mutex<HashMap<String, String>>,
     http: reqwest::Client,
     warnings: Vec<String>,
+    /// Where the links made on this connection are recorded (`None`: nowhere, as in tests).
+    register: Option<super::register::Register>,
 }
 
 impl std::fmt::Debug for Connection {
@@ -281,7 +283,41 @@ impl Connection {
             bucket_regions: Mutex::new(HashMap::new()),
             http,
             warnings,
+            register: None,
         })
+    }
+
+    /// Record every link made on this connection in `register`.
+    #[must_use]
+    pub fn with_register(mut self, register: super::register::Register) -> Self {
+        self.register = Some(register);
+        self
+    }
+
+    pub fn register(&self) -> Option<&super::register::Register> {
+        self.register.as_ref()
+    }
+
+    /// Record a link made on this connection (nothing without a register).
+    pub fn record(&self, record: super::register::NewRecord<'_>) -> Result<()> {
+        match &self.register {
+            Some(r) => r.record(record.into_record()),
+            None => Ok(()),
+        }
+    }
+
+    /// Who signs with `creds` on this connection, as the register keeps it.
+    pub fn signer(&self, creds: &SigningCredentials) -> super::register::Signer {
+        super::register::Signer {
+            profile: self.settings.profile.clone(),
+            access_key_id: creds.access_key_id.clone(),
+            temporary: creds.session_token.is_some() || creds.expires_at.is_some(),
+            credentials_expire_unix: creds
+                .expires_at
+                .map(|t| time::OffsetDateTime::from(t).unix_timestamp()),
+            local_store: self.settings.name.as_deref()
+                == Some(super::local_store::LOCAL_STORE_NAME),
+        }
     }
 
     pub fn settings(&self) -> &ConnectionSettings {

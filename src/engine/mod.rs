@@ -10,7 +10,11 @@ pub mod humanize;
 pub mod local_store;
 pub mod location;
 pub mod ops;
+pub mod policy;
+pub mod posture;
 pub mod presign;
+pub mod register;
+pub mod request;
 pub mod share;
 pub mod transfer;
 

@@ -276,6 +276,9 @@ pub fn presign_post(creds: &SigningCredentials, input: &PostPolicyInput<'_>) -> 
     if let Some(ct) = input.content_type {
         fields.push(("content-type".into(), ct.to_owned()));
     }
+    // The store answers with a PostResponse naming the object: what a person sees in the
+    // browser, and what curl prints.
+    fields.push(("success_action_status".into(), "201".into()));
     let mut conditions = vec![
         serde_json::json!({ "bucket": input.bucket }),
         serde_json::json!(["starts-with", "$key", input.key_prefix]),

@@ -12,6 +12,7 @@ use super::expiry::Expiry;
 use super::humanize::{cut_short_warning, describe_deadline};
 use super::location::S3Uri;
 use super::presign::{PresignInput, PresignedRequest, presign};
+use super::register::{LinkKind, NewRecord};
 
 /// What to share.
 #[derive(Debug, Clone)]
@@ -111,6 +112,19 @@ pub async fn share(conn: &Connection, req: &ShareRequest) -> Result<ShareLink> {
     let expires_at = creds
         .expires_at
         .map_or(requested_end, |c| c.min(requested_end));
+    // Every link made is kept in the register, with how to revoke it.
+    conn.record(NewRecord {
+        kind: LinkKind::Link,
+        object: &req.object,
+        requested: req.expires.duration(),
+        signed_at: now,
+        expires_at,
+        signer: conn.signer(&creds),
+        endpoint: super::transfer::multipart::endpoint_label(conn),
+        url: request.url().to_owned(),
+        fields: Vec::new(),
+        max_size: None,
+    })?;
     Ok(ShareLink {
         request,
         object,
@@ -124,9 +138,14 @@ pub async fn share(conn: &Connection, req: &ShareRequest) -> Result<ShareLink> {
 /// Fetch one byte of the link, as a recipient's browser would, and say in plain words why it
 /// fails if it does.
 pub async fn verify(conn: &Connection, link: &ShareLink, object: &S3Uri) -> Result<()> {
-    let resp = conn
-        .http()
-        .get(link.url())
+    check_url(conn.http(), link.url(), object).await
+}
+
+/// Fetch one byte of the link `url` to `object` and say in plain words why it fails if it
+/// does: expired, the signer may no longer read it, the object is gone, the clock.
+pub async fn check_url(http: &reqwest::Client, url: &str, object: &S3Uri) -> Result<()> {
+    let resp = http
+        .get(url)
         .header("range", "bytes=0-0")
         .send()
         .await
@@ -143,7 +162,7 @@ pub async fn verify(conn: &Connection, link: &ShareLink, object: &S3Uri) -> Resu
         }
         ErrorKind::AccessDenied => {
             format!(
-                "The link does not work: the server refused it (HTTP 403); the signer may not read this object: {object}"
+                "The link does not work: the server refused it (HTTP 403); the signer may no longer read this object: {object}"
             )
         }
         ErrorKind::NotFound => format!("The link does not work: the object is gone: {object}"),

@@ -21,6 +21,9 @@ use crate::engine::error::{Error, ErrorKind, Result};
 use crate::engine::local_store::{LocalStore, LocalStoreOptions};
 pub use crate::engine::ops::Clash;
 use crate::engine::ops::{self, UploadJob};
+use crate::engine::posture::Posture;
+use crate::engine::register::{LinkRecord, Register};
+use crate::engine::request::{RequestSpec, UploadRequestForm};
 use crate::engine::transfer::multipart::{TransferSettings, UploadState};
 use crate::engine::transfer::upload::ChecksumAlgorithm;
 use crate::engine::transfer::{ProgressSnapshot, TransferProgress};
@@ -111,6 +114,8 @@ pub enum Command {
     DiscardUpload(UploadState),
     /// Go on with an unfinished upload of an earlier run (`TransfersPlanned` with its row).
     ResumeUpload(UploadState),
+    /// Exposure, the register of links, upload requests: answered by `Event::Trust`.
+    Trust(TrustCommand),
     /// Ask for files with the native dialog, then plan their uploads like `Upload`.
     PickFiles {
         batch: u64,
@@ -143,6 +148,39 @@ pub enum Command {
         profile: Option<NewProfile>,
         config: Config,
     },
+}
+
+/// Work on what protects a bucket and the links made. Each is answered by a `TrustEvent`.
+#[derive(Debug)]
+pub enum TrustCommand {
+    /// Read a bucket's exposure (`Posture`).
+    Posture { bucket: String },
+    /// Read the register of links (`Links`).
+    LoadLinks,
+    /// Fetch one byte through a registered link (`RegisterChecked`).
+    CheckLink(LinkRecord),
+    /// Drop a link from the register (`Links`, the register as it is then).
+    ForgetLink(String),
+    /// Sign an upload request and record it (`RequestMade`).
+    MakeRequest(RequestSpec),
+    /// Ask where to save an upload request's page, then write it (`RequestPageSaved`).
+    SaveRequestPage(String),
+}
+
+/// What came back for a `TrustCommand`.
+#[derive(Debug)]
+pub enum TrustEvent {
+    Posture {
+        bucket: String,
+        result: Result<Posture>,
+    },
+    Links(Result<Vec<LinkRecord>>),
+    RegisterChecked {
+        id: String,
+        result: Result<()>,
+    },
+    RequestMade(Result<UploadRequestForm>),
+    RequestPageSaved(Result<PathBuf>),
 }
 
 /// How a transfer moved.
@@ -235,6 +273,7 @@ pub enum Event {
     /// Uploads an earlier run left unfinished on this connection (after `Connected`).
     UnfinishedUploads(Vec<UploadState>),
     UploadDiscarded(Result<UploadState>),
+    Trust(TrustEvent),
 }
 
 /// Wakes the UI. The context is known once the first frame runs.
@@ -292,6 +331,8 @@ pub struct BackendOptions {
     pub aws_files: Option<AwsFiles>,
     /// Part sizes, parallelism, and where unfinished uploads are remembered.
     pub transfers: TransferSettings,
+    /// Where every link made is recorded (`None`: nowhere).
+    pub register: Option<Register>,
 }
 
 impl BackendOptions {
@@ -306,6 +347,7 @@ impl BackendOptions {
                 port: 0,
                 credentials: crate::engine::local_store::LocalCredentials::generate()?,
                 region: crate::engine::connection::DEFAULT_REGION.to_owned(),
+                extras: crate::engine::local_store::StoreExtras::default(),
             },
             aws_files: Some(AwsFiles {
                 config: dir.join("aws/config"),
@@ -315,6 +357,7 @@ impl BackendOptions {
                 state_dir: Some(dir.join("uploads")),
                 ..TransferSettings::default()
             },
+            register: Some(Register::new(dir.join("links.json"))),
         })
     }
 }
@@ -336,6 +379,7 @@ pub struct Backend {
     next_transfer: Arc<AtomicU64>,
     slots: Arc<Semaphore>,
     settings: Arc<TransferSettings>,
+    register: Option<Register>,
 }
 
 /// A transfer's task, and what Cancel must give up on the server.
@@ -367,6 +411,7 @@ impl Backend {
             next_transfer: Arc::new(AtomicU64::new(1)),
             slots: Arc::new(Semaphore::new(PARALLEL_TRANSFERS)),
             settings: Arc::new(opts.transfers),
+            register: opts.register,
         }
     }
 
@@ -511,6 +556,7 @@ impl Backend {
                 profile,
                 config,
             } => self.add_connection(settings, profile, config),
+            Command::Trust(command) => self.trust(command),
         }
     }
 
@@ -694,17 +740,24 @@ impl Backend {
         let store = self.local_store.clone();
         let options = self.local_options.clone();
         let transfers = self.settings.clone();
+        let register = self.register.clone();
         self.connect_task = Some(self.spawn(async move {
             let (label, result) = match target {
                 ConnectTarget::Local => (
                     LOCAL_LABEL.to_owned(),
-                    connect_local(&store, options).await.map(|c| (c, true)),
+                    connect_local(&store, options, register)
+                        .await
+                        .map(|c| (c, true)),
                 ),
                 ConnectTarget::Settings(settings) => (
                     settings.label(),
-                    Connection::connect(settings)
-                        .await
-                        .map(|c| (Arc::new(c), false)),
+                    Connection::connect(settings).await.map(|c| {
+                        let c = match register {
+                            Some(r) => c.with_register(r),
+                            None => c,
+                        };
+                        (Arc::new(c), false)
+                    }),
                 ),
                 ConnectTarget::Prepared { connection, local } => {
                     (connection.settings().label(), Ok((connection, local)))
@@ -800,6 +853,96 @@ impl Backend {
                 Err(e) => failed_plan(e),
             };
             events.send(event).await;
+        });
+    }
+
+    fn trust(&self, command: TrustCommand) {
+        match command {
+            TrustCommand::Posture { bucket } => {
+                let failed = |e| {
+                    Event::Trust(TrustEvent::Posture {
+                        bucket: bucket.clone(),
+                        result: Err(e),
+                    })
+                };
+                if let Some(conn) = self.connected(failed) {
+                    self.spawn_answer(async move {
+                        let result = crate::engine::posture::posture(&conn, &bucket).await;
+                        Event::Trust(TrustEvent::Posture { bucket, result })
+                    });
+                }
+            }
+            TrustCommand::LoadLinks => self.load_links(None),
+            TrustCommand::ForgetLink(id) => self.load_links(Some(id)),
+            TrustCommand::CheckLink(record) => {
+                let http = self.current().map(|c| c.http().clone());
+                self.spawn_answer(async move {
+                    let result = match http {
+                        Some(http) => {
+                            crate::engine::share::check_url(&http, &record.url, &record.object())
+                                .await
+                        }
+                        None => Err(Error::new(ErrorKind::NoCredentials, "Not connected yet")),
+                    };
+                    Event::Trust(TrustEvent::RegisterChecked {
+                        id: record.id,
+                        result,
+                    })
+                });
+            }
+            TrustCommand::MakeRequest(spec) => {
+                let failed = |e| Event::Trust(TrustEvent::RequestMade(Err(e)));
+                if let Some(conn) = self.connected(failed) {
+                    self.spawn_answer(async move {
+                        let made = crate::engine::request::make_request(&conn, &spec).await;
+                        Event::Trust(TrustEvent::RequestMade(made))
+                    });
+                }
+            }
+            TrustCommand::SaveRequestPage(html) => self.save_request_page(html),
+        }
+    }
+
+    /// Read the register (forgetting `forget` first) and send it.
+    fn load_links(&self, forget: Option<String>) {
+        let register = self.register.clone();
+        self.spawn_answer(async move {
+            let result = blocking(move || {
+                let Some(register) = register else {
+                    return Ok(Vec::new());
+                };
+                if let Some(id) = forget {
+                    register.forget(&id)?;
+                }
+                register.list()
+            })
+            .await;
+            Event::Trust(TrustEvent::Links(result))
+        });
+    }
+
+    fn save_request_page(&self, html: String) {
+        let events = self.events.clone();
+        self.spawn(async move {
+            let Some(file) = rfd::AsyncFileDialog::new()
+                .set_title("Save the upload page")
+                .set_file_name("upload.html")
+                .save_file()
+                .await
+            else {
+                events.send(Event::PickCancelled).await;
+                return;
+            };
+            let path = file.path().to_owned();
+            let result = blocking(move || {
+                crate::engine::config::write_private(&path, html.as_bytes())
+                    .map_err(|e| Error::local_io("write", &path, &e))
+                    .map(|()| path)
+            })
+            .await;
+            events
+                .send(Event::Trust(TrustEvent::RequestPageSaved(result)))
+                .await;
         });
     }
 
@@ -1035,7 +1178,19 @@ fn progress_reporter(events: EventSender, id: TransferId) -> TransferProgress {
 async fn connect_local(
     store: &tokio::sync::Mutex<Option<LocalStore>>,
     options: LocalStoreOptions,
+    register: Option<Register>,
 ) -> Result<Arc<Connection>> {
+    let conn = connect_local_store(store, options).await?;
+    Ok(Arc::new(match register {
+        Some(r) => conn.with_register(r),
+        None => conn,
+    }))
+}
+
+async fn connect_local_store(
+    store: &tokio::sync::Mutex<Option<LocalStore>>,
+    options: LocalStoreOptions,
+) -> Result<Connection> {
     let mut guard = store.lock().await;
     if guard.is_none() {
         let started = match LocalStore::start(options.clone()).await {
@@ -1063,16 +1218,16 @@ async fn connect_local(
     let store = guard
         .as_ref()
         .ok_or_else(|| Error::new(ErrorKind::LocalIo, "The local store did not start"))?;
-    store.connect().map(Arc::new)
+    store.connect()
 }
 
 /// The store another s3share runs on this folder (`s3share local`), at the preferred port.
-async fn connect_running(options: &LocalStoreOptions, in_use: Error) -> Result<Arc<Connection>> {
+async fn connect_running(options: &LocalStoreOptions, in_use: Error) -> Result<Connection> {
     let endpoint = format!("http://127.0.0.1:{}", options.port);
     let conn =
         crate::engine::local_store::connect_to(&endpoint, &options.credentials, &options.region)?;
     match browse::list_buckets(&conn).await {
-        Ok(_) => Ok(Arc::new(conn)),
+        Ok(_) => Ok(conn),
         Err(_) => Err(in_use),
     }
 }

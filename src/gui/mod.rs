@@ -38,6 +38,9 @@ pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
     let start = start_target(requested, &config, configured);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // File reads and writes run on the blocking pool: a few threads are plenty, and each
+        // one more keeps its own allocator arena (memory).
+        .max_blocking_threads(16)
         .thread_name("s3share-work")
         .enable_all()
         .build()?;
@@ -46,6 +49,7 @@ pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
         port: LOCAL_PORT,
         credentials: LocalCredentials::load_or_create(&paths.config_dir)?,
         region: "us-east-1".to_owned(),
+        extras: crate::engine::local_store::StoreExtras::default(),
     };
     let backend = Backend::new(BackendOptions {
         runtime: runtime.handle().clone(),
@@ -56,6 +60,9 @@ pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
             state_dir: Some(paths.data_dir.join("uploads")),
             ..Default::default()
         },
+        register: Some(crate::engine::register::Register::new(
+            paths.data_dir.join("links.json"),
+        )),
     });
     let size = config.app.window_size.unwrap_or([1000.0, 640.0]);
     let app = App::new(backend, config, start, env_credentials);

@@ -25,6 +25,7 @@ impl TestStore {
             port: 0,
             credentials: LocalCredentials::generate().expect("credentials"),
             region: region.to_owned(),
+            extras: s3share::engine::local_store::StoreExtras::default(),
         })
         .await
         .expect("store starts");

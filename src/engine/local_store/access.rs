@@ -6,6 +6,8 @@ use s3s::{S3Error, S3ErrorCode, S3Result, s3_error};
 
 pub(super) struct AccessRules {
     pub region: String,
+    /// Access keys whose signatures verify but which may do nothing.
+    pub without_rights: Vec<String>,
 }
 
 /// The longest presigned link SigV4 allows: 7 days, in seconds.
@@ -83,8 +85,11 @@ pub(super) fn wrong_region(region: &str) -> S3Error {
 #[async_trait::async_trait]
 impl s3s::access::S3Access for AccessRules {
     async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> S3Result<()> {
-        if cx.credentials().is_none() {
+        let Some(creds) = cx.credentials() else {
             return Err(s3_error!(AccessDenied, "Signature is required"));
+        };
+        if self.without_rights.contains(&creds.access_key) {
+            return Err(s3_error!(AccessDenied, "Access Denied"));
         }
         let query = decoded_query(cx.uri().query().unwrap_or(""));
         check_presigned_expiry(&query)?;

@@ -12,6 +12,8 @@
 //! - `listing`: ListObjectsV2's range logic, pure;
 //! - `objects`: the S3 operations;
 //! - `multipart`: multipart uploads, kept across restarts until completed or aborted;
+//! - `exposure`: the bucket-configuration reads a posture check makes, answered as a private
+//!   bucket;
 //! - `post`: browser form uploads, streamed and checked before the file is read.
 //!
 //! The storage is our own rather than `s3s-fs`, whose file-per-key layout cannot hold keys with
@@ -20,6 +22,7 @@
 
 mod access;
 pub mod credentials;
+mod exposure;
 mod listing;
 mod multipart;
 mod objects;
@@ -36,6 +39,9 @@ use super::error::{Error, ErrorKind, Result};
 pub use credentials::LocalCredentials;
 pub use storage::{DEFAULT_BUCKET, seed_objects};
 
+/// The name connections to the embedded store carry.
+pub const LOCAL_STORE_NAME: &str = "Local store";
+
 /// How to run the store.
 #[derive(Clone, Debug)]
 pub struct LocalStoreOptions {
@@ -44,6 +50,18 @@ pub struct LocalStoreOptions {
     pub port: u16,
     pub credentials: LocalCredentials,
     pub region: String,
+    pub extras: StoreExtras,
+}
+
+/// What tests and odd setups ask of the store beyond the defaults.
+#[derive(Clone, Debug, Default)]
+pub struct StoreExtras {
+    /// More access keys, known to the store (their signatures verify) but allowed nothing: a
+    /// signer without permission, whose links the server refuses with 403 AccessDenied.
+    pub users_without_rights: Vec<LocalCredentials>,
+    /// Answer the bucket-exposure reads (Block Public Access, policy status, ACL, ...)
+    /// NotImplemented, as Garage and SeaweedFS do.
+    pub without_exposure_reads: bool,
 }
 
 /// A running store; stops when dropped or shut down.
@@ -85,13 +103,21 @@ impl LocalStore {
             Error::new(ErrorKind::LocalIo, "No local address").with_detail(e.to_string())
         })?;
         let storage = Arc::new(storage::Storage::open(&opts.data_dir)?);
-        let auth = Arc::new(s3s::auth::SimpleAuth::from_single(
+        let mut users = s3s::auth::SimpleAuth::from_single(
             opts.credentials.access_key_id.clone(),
             opts.credentials.secret_access_key.expose().to_owned(),
-        ));
+        );
+        for u in &opts.extras.users_without_rights {
+            users.register(
+                u.access_key_id.clone(),
+                s3s::auth::SecretKey::from(u.secret_access_key.expose()),
+            );
+        }
+        let auth = Arc::new(users);
         let mut builder = s3s::service::S3ServiceBuilder::new(objects::Store {
             storage: storage.clone(),
             region: opts.region.clone(),
+            without_exposure_reads: opts.extras.without_exposure_reads,
         });
         builder.set_auth(SharedAuth(auth.clone()));
         builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(
@@ -99,6 +125,12 @@ impl LocalStore {
         ))));
         builder.set_access(access::AccessRules {
             region: opts.region.clone(),
+            without_rights: opts
+                .extras
+                .users_without_rights
+                .iter()
+                .map(|u| u.access_key_id.clone())
+                .collect(),
         });
         let front = server::Front {
             s3: builder.build(),
@@ -144,7 +176,7 @@ impl LocalStore {
     /// Connection settings that reach this store.
     pub fn connection_settings(&self) -> ConnectionSettings {
         ConnectionSettings {
-            name: Some("Local store".into()),
+            name: Some(LOCAL_STORE_NAME.into()),
             endpoint: Some(self.endpoint_url()),
             region: Some(self.region.clone()),
             path_style: true,
@@ -204,7 +236,7 @@ pub fn connect_to(
         .credentials_provider(provider.clone())
         .build();
     let settings = ConnectionSettings {
-        name: Some("Local store".into()),
+        name: Some(LOCAL_STORE_NAME.into()),
         endpoint: Some(endpoint.to_owned()),
         region: Some(region.to_owned()),
         path_style: true,
@@ -221,6 +253,7 @@ pub fn default_options(port: u16, data_dir: Option<PathBuf>) -> Result<LocalStor
         port,
         credentials: LocalCredentials::load_or_create(&paths.config_dir)?,
         region: DEFAULT_REGION.to_owned(),
+        extras: StoreExtras::default(),
     })
 }
 

@@ -7,8 +7,12 @@ use s3s::dto::{
     AbortMultipartUploadInput, AbortMultipartUploadOutput, Bucket, CommonPrefix,
     CompleteMultipartUploadInput, CompleteMultipartUploadOutput, CreateBucketInput,
     CreateBucketOutput, CreateMultipartUploadInput, CreateMultipartUploadOutput, DeleteBucketInput,
-    DeleteBucketOutput, DeleteObjectInput, DeleteObjectOutput, EncodingType,
-    GetBucketLocationInput, GetBucketLocationOutput, GetObjectInput, GetObjectOutput,
+    DeleteBucketOutput, DeleteObjectInput, DeleteObjectOutput, EncodingType, GetBucketAclInput,
+    GetBucketAclOutput, GetBucketEncryptionInput, GetBucketEncryptionOutput,
+    GetBucketLocationInput, GetBucketLocationOutput, GetBucketLoggingInput, GetBucketLoggingOutput,
+    GetBucketOwnershipControlsInput, GetBucketOwnershipControlsOutput, GetBucketPolicyStatusInput,
+    GetBucketPolicyStatusOutput, GetBucketVersioningInput, GetBucketVersioningOutput,
+    GetObjectInput, GetObjectOutput, GetPublicAccessBlockInput, GetPublicAccessBlockOutput,
     HeadBucketInput, HeadBucketOutput, HeadObjectInput, HeadObjectOutput, ListBucketsInput,
     ListBucketsOutput, ListMultipartUploadsInput, ListMultipartUploadsOutput, ListObjectsV2Input,
     ListObjectsV2Output, ListPartsInput, ListPartsOutput, Object, PutObjectInput, PutObjectOutput,
@@ -31,6 +35,8 @@ pub(super) const MAX_PUT: u64 = 5 * 1024 * 1024 * 1024;
 pub(super) struct Store {
     pub storage: Arc<Storage>,
     pub region: String,
+    /// Answer the bucket-exposure reads NotImplemented (as Garage and SeaweedFS do).
+    pub without_exposure_reads: bool,
 }
 
 /// Run a blocking storage step (fsyncs, renames) off the async workers.
@@ -384,6 +390,56 @@ impl S3 for Store {
         let storage = self.storage.clone();
         blocking(move || storage.delete(&req.input.bucket, &req.input.key)).await?;
         Ok(S3Response::new(DeleteObjectOutput::default()))
+    }
+
+    async fn get_public_access_block(
+        &self,
+        req: S3Request<GetPublicAccessBlockInput>,
+    ) -> S3Result<S3Response<GetPublicAccessBlockOutput>> {
+        self.public_access_block(&req.input.bucket)
+            .map(S3Response::new)
+    }
+
+    async fn get_bucket_policy_status(
+        &self,
+        req: S3Request<GetBucketPolicyStatusInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyStatusOutput>> {
+        self.policy_status(&req.input.bucket).map(S3Response::new)
+    }
+
+    async fn get_bucket_acl(
+        &self,
+        req: S3Request<GetBucketAclInput>,
+    ) -> S3Result<S3Response<GetBucketAclOutput>> {
+        self.acl(&req.input.bucket).map(S3Response::new)
+    }
+
+    async fn get_bucket_encryption(
+        &self,
+        req: S3Request<GetBucketEncryptionInput>,
+    ) -> S3Result<S3Response<GetBucketEncryptionOutput>> {
+        self.encryption(&req.input.bucket).map(S3Response::new)
+    }
+
+    async fn get_bucket_versioning(
+        &self,
+        req: S3Request<GetBucketVersioningInput>,
+    ) -> S3Result<S3Response<GetBucketVersioningOutput>> {
+        self.versioning(&req.input.bucket).map(S3Response::new)
+    }
+
+    async fn get_bucket_ownership_controls(
+        &self,
+        req: S3Request<GetBucketOwnershipControlsInput>,
+    ) -> S3Result<S3Response<GetBucketOwnershipControlsOutput>> {
+        self.ownership(&req.input.bucket).map(S3Response::new)
+    }
+
+    async fn get_bucket_logging(
+        &self,
+        req: S3Request<GetBucketLoggingInput>,
+    ) -> S3Result<S3Response<GetBucketLoggingOutput>> {
+        self.logging(&req.input.bucket).map(S3Response::new)
     }
 
     async fn create_multipart_upload(

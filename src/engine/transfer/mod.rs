@@ -1,5 +1,6 @@
 //! Moving bytes: uploads by presigned PUT, downloads to a local file, and their progress.
 
+mod body;
 pub mod download;
 pub mod multipart;
 pub mod paths;

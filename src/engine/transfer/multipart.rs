@@ -12,16 +12,14 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_s3::types::{
     ChecksumAlgorithm as SdkChecksum, CompletedMultipartUpload, CompletedPart,
 };
-use base64::Engine as _;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use super::Progress;
 use super::upload::{
-    FileStamp, Unchanged, UploadOutcome, UploadRequest, changed_while_uploading, content_type_for,
-    open_for_upload, put_body, refuse_existing,
+    ChecksumAlgorithm, FileStamp, Unchanged, UploadOutcome, UploadRequest, changed_while_uploading,
+    checksum_handle, content_type_for, open_for_upload, put_body, refuse_existing,
 };
 use crate::engine::browse::head_object;
 use crate::engine::connection::Connection;
@@ -361,32 +359,6 @@ async fn begin(
     Ok(state)
 }
 
-/// The CRC32C (base64) of `len` bytes of `file` from `offset`, read in place.
-async fn part_checksum(
-    file: &mut tokio::fs::File,
-    offset: u64,
-    len: u64,
-    path: &Path,
-) -> Result<String> {
-    let read_err = |e: std::io::Error| Error::local_io("read", path, &e);
-    file.seek(std::io::SeekFrom::Start(offset))
-        .await
-        .map_err(read_err)?;
-    let mut buf = vec![0u8; 1024 * 1024];
-    let mut crc = 0u32;
-    let mut left = len;
-    while left > 0 {
-        let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
-        let n = file.read(&mut buf[..want]).await.map_err(read_err)?;
-        if n == 0 {
-            return Err(changed_while_uploading(path));
-        }
-        crc = crc32c::crc32c_append(crc, &buf[..n]);
-        left -= n as u64;
-    }
-    Ok(base64::engine::general_purpose::STANDARD.encode(crc.to_be_bytes()))
-}
-
 /// Is a failure worth another try (the network, a timeout, the server busy or failing)?
 fn transient(status: Option<u16>, err: &Error) -> bool {
     match status {
@@ -414,6 +386,8 @@ struct PartJob<'a> {
     region: &'a str,
     retries: u32,
     unchanged: Unchanged,
+    /// The one handle every part is read from (positioned reads), the one that was checked.
+    file: Arc<std::fs::File>,
 }
 
 /// Upload part `n`: checksum it in place, presign it just before sending (again for each
@@ -421,10 +395,7 @@ struct PartJob<'a> {
 async fn upload_part(job: &PartJob<'_>, n: u32, progress: Progress<'_>) -> Result<DonePart> {
     let (offset, len) = part_range(job.state.size, job.state.part_size, n);
     let path = &job.req.path;
-    let mut file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Error::local_io("read", path, &e))?;
-    let crc = part_checksum(&mut file, offset, len, path).await?;
+    let crc = checksum_handle(&job.file, (offset, len), ChecksumAlgorithm::Crc32c, path).await?;
     if !(job.unchanged)() {
         return Err(changed_while_uploading(path));
     }
@@ -449,13 +420,6 @@ async fn upload_part(job: &PartJob<'_>, n: u32, progress: Progress<'_>) -> Resul
                 now: SystemTime::now(),
             },
         );
-        file.seek(std::io::SeekFrom::Start(offset))
-            .await
-            .map_err(|e| Error::local_io("read", path, &e))?;
-        let body = file
-            .try_clone()
-            .await
-            .map_err(|e| Error::local_io("read", path, &e))?;
         let mut request = job.conn.http().put(signed.url());
         for (h, v) in &signed.headers {
             request = request.header(h.as_str(), v.as_str());
@@ -464,7 +428,13 @@ async fn upload_part(job: &PartJob<'_>, n: u32, progress: Progress<'_>) -> Resul
         let limit = Duration::from_secs(60 + len / (256 * 1024));
         let sent = tokio::time::timeout(
             limit,
-            put_body(request, body, len, progress, job.unchanged.clone()),
+            put_body(
+                request,
+                job.file.clone(),
+                (offset, len),
+                progress,
+                job.unchanged.clone(),
+            ),
         )
         .await;
         let (status, err, moved) = match sent {
@@ -564,6 +534,7 @@ pub async fn upload_multipart(
         region: &region,
         retries: settings.retries,
         unchanged: unchanged.clone(),
+        file: probe.clone(),
     };
     let saved = std::sync::Mutex::new(state.clone());
     let result: Result<()> = futures_util::stream::iter(pending)

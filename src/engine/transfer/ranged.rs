@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
-use tokio::io::{AsyncSeekExt as _, AsyncWriteExt as _};
 
 use super::Progress;
 use super::multipart::TransferSettings;
@@ -93,17 +92,24 @@ async fn fetch_range(
             ));
         }
     };
-    let io = |e: std::io::Error| {
+    let io = |e: std::io::Error, got: u64| {
         (
             RangeError::Permanent(Error::local_io("write", partial, &e)),
-            0,
+            got,
         )
     };
-    let mut file = tokio::fs::File::from_std(open_partial(partial, 0, false).map_err(io)?);
-    file.seek(std::io::SeekFrom::Start(offset))
-        .await
-        .map_err(io)?;
+    let file = std::sync::Arc::new(open_partial(partial, 0, false).map_err(|e| io(e, 0))?);
+    // Written at its place in a few large positioned writes, off the async workers.
+    let write = |buf: Vec<u8>, at: u64| {
+        let file = file.clone();
+        async move {
+            tokio::task::spawn_blocking(move || write_all_at(&file, &buf, at))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+        }
+    };
     let mut got = 0u64;
+    let mut pending: Vec<u8> = Vec::with_capacity(WRITE_AT_ONCE);
     while let Some(chunk) = resp.body.next().await {
         let chunk = chunk.map_err(|e| {
             let err = Error::new(
@@ -113,7 +119,7 @@ async fn fetch_range(
             .with_detail(source_chain(&e));
             (RangeError::Transient(err), got)
         })?;
-        if got + chunk.len() as u64 > len {
+        if got + (pending.len() + chunk.len()) as u64 > len {
             return Err((
                 RangeError::Permanent(Error::new(
                     ErrorKind::Server,
@@ -122,21 +128,22 @@ async fn fetch_range(
                 got,
             ));
         }
-        file.write_all(&chunk).await.map_err(|e| {
-            (
-                RangeError::Permanent(Error::local_io("write", partial, &e)),
-                got,
-            )
-        })?;
-        got += chunk.len() as u64;
+        pending.extend_from_slice(&chunk);
         progress.add(chunk.len() as u64);
+        if pending.len() >= WRITE_AT_ONCE {
+            let n = pending.len() as u64;
+            let buf = std::mem::replace(&mut pending, Vec::with_capacity(WRITE_AT_ONCE));
+            write(buf, offset + got).await.map_err(|e| io(e, got + n))?;
+            got += n;
+        }
     }
-    file.flush().await.map_err(|e| {
-        (
-            RangeError::Permanent(Error::local_io("write", partial, &e)),
-            got,
-        )
-    })?;
+    if !pending.is_empty() {
+        let n = pending.len() as u64;
+        write(pending, offset + got)
+            .await
+            .map_err(|e| io(e, got + n))?;
+        got += n;
+    }
     if got != len {
         let err = Error::new(
             ErrorKind::Network,
@@ -144,6 +151,45 @@ async fn fetch_range(
         );
         return Err((RangeError::Transient(err), got));
     }
+    // On disk before it is marked done: a resume after a power cut never trusts lost bytes.
+    let synced = file.clone();
+    tokio::task::spawn_blocking(move || synced.sync_data())
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+        .map_err(|e| io(e, got))?;
+    Ok(())
+}
+
+/// Bytes gathered before one positioned write.
+const WRITE_AT_ONCE: usize = 1024 * 1024;
+
+fn write_all_at(file: &std::fs::File, buf: &[u8], at: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, buf, at)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            done +=
+                std::os::windows::fs::FileExt::seek_write(file, &buf[done..], at + done as u64)?;
+        }
+        Ok(())
+    }
+}
+
+/// Save which ranges are done: atomically (0600), but without an fsync of its own — each
+/// range was synced before it was listed, so a state lost in a crash only costs a refetch.
+fn save_state(path: &Path, state: &PartialState) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let json = serde_json::to_vec(state).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".s3share-state-")
+        .tempfile_in(dir)?;
+    tmp.write_all(&json)?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 
@@ -237,12 +283,9 @@ impl Ranged<'_> {
             .try_for_each(|i| {
                 let mut s = crate::engine::connection::lock(&saved);
                 s.done.insert(i);
-                let written = serde_json::to_vec(&*s)
-                    .map_err(|e| std::io::Error::other(e.to_string()))
-                    .and_then(|json| crate::engine::config::write_private(self.state_path, &json))
-                    .map_err(|e| {
-                        RangeError::Permanent(Error::local_io("write", self.state_path, &e))
-                    });
+                let written = save_state(self.state_path, &s).map_err(|e| {
+                    RangeError::Permanent(Error::local_io("write", self.state_path, &e))
+                });
                 async move { written }
             })
             .await
@@ -301,9 +344,7 @@ pub async fn download_ranged(
         }
         match job.fetch_rest(state, progress).await {
             Ok(()) => {
-                std::fs::File::open(&partial)
-                    .and_then(|f| f.sync_all())
-                    .map_err(|e| Error::local_io("write", &partial, &e))?;
+                // Every range was synced as it was done.
                 finish(&partial, target, overwrite)?;
                 let _ = std::fs::remove_file(&state_path);
                 progress.finish();

@@ -5,10 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use base64::Engine as _;
 use futures_util::StreamExt as _;
-use sha2::Digest as _;
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use super::Progress;
 use crate::engine::browse::object_exists;
@@ -21,8 +18,6 @@ use crate::engine::share::{network_error, response_error};
 
 /// The largest object a single PUT may create (S3's limit).
 pub const MAX_SINGLE_PUT: u64 = 5 * 1024 * 1024 * 1024;
-/// Read size for hashing and sending: large enough for throughput, small for memory.
-const CHUNK: usize = 256 * 1024;
 
 /// The checksum sent with the PUT, so the server rejects a body damaged on the way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -153,39 +148,23 @@ pub fn changed_while_uploading(path: &Path) -> Error {
     )
 }
 
-/// Hash exactly `size` bytes of the open handle from its start (the bytes that will be sent),
-/// then rewind it. A file that ends early has changed.
-async fn checksum_handle(
-    file: &mut tokio::fs::File,
-    size: u64,
+/// Hash exactly `len` bytes of the open handle at `offset` (the bytes that will be sent). A
+/// file that ends early has changed.
+pub(super) async fn checksum_handle(
+    file: &std::sync::Arc<std::fs::File>,
+    (offset, len): (u64, u64),
     algorithm: ChecksumAlgorithm,
     path: &Path,
 ) -> Result<String> {
-    let read_err = |e: std::io::Error| Error::local_io("read", path, &e);
-    let mut buf = vec![0u8; 1024 * 1024];
-    let mut crc = 0u32;
-    let mut sha = sha2::Sha256::new();
-    let mut left = size;
-    while left > 0 {
-        let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
-        let n = file.read(&mut buf[..want]).await.map_err(read_err)?;
-        if n == 0 {
-            return Err(changed_while_uploading(path));
-        }
-        match algorithm {
-            ChecksumAlgorithm::Crc32c => crc = crc32c::crc32c_append(crc, &buf[..n]),
-            ChecksumAlgorithm::Sha256 => sha.update(&buf[..n]),
-        }
-        left -= n as u64;
-    }
-    file.seek(std::io::SeekFrom::Start(0))
+    super::body::checksum_range(file.clone(), offset, len, algorithm)
         .await
-        .map_err(read_err)?;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    Ok(match algorithm {
-        ChecksumAlgorithm::Crc32c => b64.encode(crc.to_be_bytes()),
-        ChecksumAlgorithm::Sha256 => b64.encode(sha.finalize()),
-    })
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                changed_while_uploading(path)
+            } else {
+                Error::local_io("read", path, &e)
+            }
+        })
 }
 
 /// Upload `req.path` to `req.object`.
@@ -196,7 +175,7 @@ pub async fn upload(
 ) -> Result<UploadOutcome> {
     let key = req.object.require_linkable_object()?;
     // Opened once: the same handle is hashed and sent, so the file checked is the file uploaded.
-    let (mut file, size) = open_for_upload(&req.path).await?;
+    let (file, size) = open_for_upload(&req.path).await?;
     if size > MAX_SINGLE_PUT {
         return Err(Error::invalid(format!(
             "This file is larger than 5 GiB, the most one PUT can carry; it goes in parts instead: {}",
@@ -208,8 +187,9 @@ pub async fn upload(
     if !req.overwrite {
         refuse_existing(conn, &req.object).await?;
     }
-    let checksum = checksum_handle(&mut file, size, req.checksum, &req.path).await?;
-    if FileStamp::now(&file, &req.path).await? != stamp {
+    let file = std::sync::Arc::new(file.into_std().await);
+    let checksum = checksum_handle(&file, (0, size), req.checksum, &req.path).await?;
+    if file.metadata().map(|m| FileStamp::of(&m)).ok() != Some(stamp) {
         return Err(changed_while_uploading(&req.path));
     }
     let content_type = content_type_for(key, &req.path);
@@ -237,14 +217,8 @@ pub async fn upload(
             now: SystemTime::now(),
         },
     );
-    let probe = file
-        .try_clone()
-        .await
-        .map_err(|e| Error::local_io("read", &req.path, &e))?
-        .into_std()
-        .await;
-    let probe = std::sync::Arc::new(probe);
-    let watched = probe.clone();
+    let probe = file.clone();
+    let watched = file.clone();
     let sent = put_file(
         conn,
         &Put {
@@ -309,18 +283,18 @@ struct Put<'a> {
 /// "Is the file still as it was?", asked before the last bytes of a body go.
 pub(super) type Unchanged = std::sync::Arc<dyn Fn() -> bool + Send + Sync>;
 
-/// Send `len` bytes of `file` (positioned at their start) as the body of a presigned PUT,
-/// telling `progress` as they leave; `unchanged` is asked before the last chunk, and a `false`
-/// breaks the body off. Returns the response and how many bytes left.
+/// Send `len` bytes of `file` from `offset` as the body of a presigned PUT, telling
+/// `progress` as they leave; `unchanged` is asked before the last chunk, and a `false` breaks
+/// the body off. Returns the response and how many bytes left.
 pub(super) async fn put_body(
     request: reqwest::RequestBuilder,
-    file: tokio::fs::File,
-    len: u64,
+    file: std::sync::Arc<std::fs::File>,
+    (offset, len): (u64, u64),
     progress: Progress<'_>,
     unchanged: Unchanged,
 ) -> (reqwest::Result<reqwest::Response>, u64) {
     // The body is read lazily by the HTTP client; progress is reported as chunks leave.
-    let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), CHUNK);
+    let stream = super::body::range_stream(file, offset, len);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
     let mut read = 0u64;
     let stream = stream.map(move |chunk| {
@@ -360,7 +334,7 @@ pub(super) async fn put_body(
 async fn put_file(
     conn: &Connection,
     put: &Put<'_>,
-    file: tokio::fs::File,
+    file: std::sync::Arc<std::fs::File>,
     progress: Progress<'_>,
     object: &S3Uri,
 ) -> Result<()> {
@@ -369,7 +343,14 @@ async fn put_file(
     for (n, v) in put.headers {
         request = request.header(n.as_str(), v.as_str());
     }
-    let (resp, _) = put_body(request, file, put.size, progress, put.unchanged.clone()).await;
+    let (resp, _) = put_body(
+        request,
+        file,
+        (0, put.size),
+        progress,
+        put.unchanged.clone(),
+    )
+    .await;
     let resp = resp.map_err(|e| network_error(e, object))?;
     if resp.status().is_success() {
         progress.finish();

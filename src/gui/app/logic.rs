@@ -7,10 +7,13 @@ use super::{App, Current};
 use crate::engine::humanize::expiry_phrase;
 use crate::engine::transfer::ProgressSnapshot;
 use crate::engine::{BucketInfo, ConnectionSettings, Error, Expiry, S3Uri, ShareLink};
-use crate::gui::backend::{Clash, Command, ConnectTarget, Event, TransferUpdate};
+use crate::gui::backend::{
+    Clash, Command, ConnectTarget, Event, TransferUpdate, TrustCommand, TrustEvent,
+};
 use crate::gui::state::{Listing, Loadable, Toast, Transfer, TransferState};
 use crate::gui::widgets::browser::BrowserAction;
 use crate::gui::widgets::expiry_picker::ExpiryPicker;
+use crate::gui::widgets::links::LinksView;
 use crate::gui::widgets::share_dialog::ShareDialog;
 use crate::gui::widgets::transfers::TransferAction;
 
@@ -48,7 +51,10 @@ impl App {
                     l.refresh_view(Instant::now());
                 }
             }
-            Event::Shared { ticket, result } => self.shared(ticket, result),
+            Event::Shared { ticket, result } => {
+                self.shared(ticket, result);
+                self.links_changed();
+            }
             Event::LinkChecked { ticket, result } => {
                 if let Some(d) = self.share.as_mut().filter(|d| d.ticket == ticket) {
                     d.check = match result {
@@ -66,6 +72,7 @@ impl App {
                     }
                 }
                 self.copy_links(ctx, &links.iter().collect::<Vec<_>>());
+                self.links_changed();
             }
             Event::TransfersPlanned {
                 batch,
@@ -105,9 +112,58 @@ impl App {
             },
             Event::ConnectionAdded(result) => self.connection_added(result),
             Event::UnfinishedUploads(list) => self.unfinished = list,
+            Event::Trust(event) => self.trust_event(event),
             Event::UploadDiscarded(result) => match result {
                 Ok(gone) => self.unfinished.retain(|u| u.upload_id != gone.upload_id),
                 Err(e) => self.toast(format!("Not discarded: {}", e.message()), true),
+            },
+        }
+    }
+
+    fn trust_event(&mut self, event: TrustEvent) {
+        match event {
+            TrustEvent::Posture { bucket, result } => {
+                let state = match result {
+                    Ok(p) => Loadable::Ready(p),
+                    Err(e) => Loadable::Failed(e),
+                };
+                self.postures.insert(bucket, state);
+            }
+            TrustEvent::Links(result) => {
+                if let Some(v) = self.links_view.as_mut() {
+                    v.records = match result {
+                        Ok(r) => Loadable::Ready(r),
+                        Err(e) => Loadable::Failed(e),
+                    };
+                }
+            }
+            TrustEvent::RegisterChecked { id, result } => {
+                if let Some(v) = self.links_view.as_mut() {
+                    let state = match result {
+                        Ok(()) => Loadable::Ready(()),
+                        Err(e) => Loadable::Failed(e),
+                    };
+                    v.checks.insert(id, state);
+                }
+            }
+            TrustEvent::RequestMade(result) => {
+                if let Some(f) = self.request_form.as_mut() {
+                    f.made = match result {
+                        Ok(made) => Loadable::Ready(made),
+                        Err(e) => Loadable::Failed(e),
+                    };
+                }
+                self.links_changed();
+            }
+            TrustEvent::RequestPageSaved(result) => match result {
+                Ok(path) => self.toast(
+                    format!(
+                        "Saved the upload page to {} — send it to the people who should upload",
+                        path.display()
+                    ),
+                    false,
+                ),
+                Err(e) => self.toast(format!("The page was not saved: {}", e.message()), true),
             },
         }
     }
@@ -246,6 +302,9 @@ impl App {
         if let Some(note) = note {
             self.toast(note, true);
         }
+        if finished {
+            self.links_changed();
+        }
         if let Some(batch) = batch
             && finished
         {
@@ -319,6 +378,7 @@ impl App {
     }
 
     pub(super) fn open(&mut self, bucket: String, prefix: String) {
+        self.read_posture(&bucket, false);
         let generation = self.next_generation;
         self.next_generation += 1;
         let keep = self.listing.as_ref().map(|l| (l.sort, l.ascending));
@@ -365,8 +425,40 @@ impl App {
             .execute(Command::SaveConfig(self.config.clone()));
     }
 
+    /// A link was made: the Active links view, when open, shows it.
+    pub(super) fn links_changed(&mut self) {
+        if self.links_view.is_some() {
+            self.backend
+                .execute(Command::Trust(TrustCommand::LoadLinks));
+        }
+    }
+
+    pub(super) fn open_links(&mut self) {
+        self.links_view = Some(LinksView {
+            records: Loadable::Loading,
+            ..LinksView::default()
+        });
+        self.backend
+            .execute(Command::Trust(TrustCommand::LoadLinks));
+    }
+
+    /// Read a bucket's exposure once (again with `again`).
+    pub(super) fn read_posture(&mut self, bucket: &str, again: bool) {
+        if again || !self.postures.contains_key(bucket) {
+            self.postures.insert(bucket.to_owned(), Loadable::Loading);
+            self.backend.execute(Command::Trust(TrustCommand::Posture {
+                bucket: bucket.to_owned(),
+            }));
+        }
+    }
+
     pub(super) fn open_share(&mut self, object: S3Uri) {
+        let public = matches!(
+            self.postures.get(&object.bucket),
+            Some(Loadable::Ready(p)) if matches!(p.verdict, crate::engine::posture::Verdict::Public(_))
+        );
         let mut d = ShareDialog::new(object, ExpiryPicker::new(self.default_expiry()));
+        d.public_bucket = public;
         self.sign(&mut d);
         self.share = Some(d);
     }

@@ -5,13 +5,19 @@
 mod logic;
 mod ui;
 
+use std::collections::HashMap;
+
 use super::backend::{Backend, Command, ConnectTarget};
 use super::state::{Listing, Loadable, Toast, Transfers};
 use super::widgets::connections::AddConnectionForm;
+use super::widgets::links::LinksView;
+use super::widgets::posture::PolicyView;
+use super::widgets::request::RequestForm;
 use super::widgets::settings::{SettingsDraft, theme_preference};
 use super::widgets::share_dialog::ShareDialog;
 use crate::engine::aws_files::ProfileInfo;
 use crate::engine::config::Config;
+use crate::engine::posture::Posture;
 use crate::engine::transfer::multipart::UploadState;
 use crate::engine::{BucketInfo, ConnectionSettings, Expiry, S3Uri};
 
@@ -45,6 +51,13 @@ pub struct App {
     transfers: Transfers,
     /// Uploads an earlier run left unfinished on this connection: Resume or Discard.
     unfinished: Vec<UploadState>,
+    /// Each bucket's exposure, read when it is first opened.
+    postures: HashMap<String, Loadable<Posture>>,
+    /// The bucket whose exposure details are shown.
+    posture_open: Option<String>,
+    policy_view: Option<PolicyView>,
+    links_view: Option<LinksView>,
+    request_form: Option<RequestForm>,
     next_batch: u64,
     share: Option<ShareDialog>,
     next_ticket: u64,
@@ -93,6 +106,11 @@ impl App {
             pending_location,
             transfers: Transfers::default(),
             unfinished: Vec::new(),
+            postures: HashMap::new(),
+            posture_open: None,
+            policy_view: None,
+            links_view: None,
+            request_form: None,
             next_batch: 1,
             share: None,
             next_ticket: 1,
@@ -133,6 +151,16 @@ impl App {
 
     pub fn transfers(&self) -> &Transfers {
         &self.transfers
+    }
+
+    /// The Active links view, when open.
+    pub fn links_view(&self) -> Option<&LinksView> {
+        self.links_view.as_ref()
+    }
+
+    /// A bucket's exposure as read.
+    pub fn posture(&self, bucket: &str) -> Option<&Loadable<Posture>> {
+        self.postures.get(bucket)
     }
 
     /// Uploads an earlier run left unfinished, offered to resume.

@@ -6,10 +6,16 @@ use std::time::{Instant, SystemTime};
 
 use super::{App, LOCAL_BANNER};
 use crate::engine::S3Uri;
-use crate::gui::backend::Command;
+use crate::engine::humanize::expiry_phrase;
+use crate::engine::policy::SignerNeeds;
+use crate::gui::backend::{Command, TrustCommand};
 use crate::gui::state::{Listing, Loadable};
 use crate::gui::widgets::browser::{self, BrowserAction};
 use crate::gui::widgets::connections::{self, AddConnectionForm, FormAction, Picked};
+use crate::gui::widgets::expiry_picker::ExpiryPicker;
+use crate::gui::widgets::links::{self, LinksAction};
+use crate::gui::widgets::posture::{self, PolicyAction, PolicyView, PostureAction};
+use crate::gui::widgets::request::{self, RequestAction, RequestForm};
 use crate::gui::widgets::settings::{SettingsAction, SettingsDraft, settings_ui, theme_preference};
 use crate::gui::widgets::share_dialog::{ShareDialogAction, share_dialog_ui};
 use crate::gui::widgets::transfers::transfers_ui;
@@ -122,6 +128,26 @@ impl App {
                 if ui.button("⟳").on_hover_text("Refresh (F5)").clicked() {
                     self.refresh();
                 }
+                self.selection_buttons(ui);
+                ui.separator();
+                if ui
+                    .button("🔗 Links")
+                    .on_hover_text("Every link made: countdowns, Copy, Check, how to revoke")
+                    .clicked()
+                {
+                    self.open_links();
+                }
+                if let Some(location) = self.listing.as_ref().map(Listing::location)
+                    && ui
+                        .button("📥 Request files…")
+                        .on_hover_text("Let someone upload files into this folder")
+                        .clicked()
+                {
+                    self.request_form = Some(RequestForm::new(
+                        &location,
+                        ExpiryPicker::new("1d".parse().unwrap_or_default()),
+                    ));
+                }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.button("⚙").on_hover_text("Settings").clicked() {
                         self.settings =
@@ -169,14 +195,63 @@ impl App {
             return;
         };
         let mut actions = Vec::new();
+        let mut open_posture = None;
         ui.horizontal(|ui| {
             actions.extend(browser::breadcrumbs_ui(ui, listing));
+            let bucket = listing.bucket.clone();
+            let state = self.postures.get(&bucket).unwrap_or(&Loadable::Idle);
+            if posture::badge(ui, state).clicked() {
+                open_posture = Some(bucket);
+            }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 ui.weak(listing.summary());
             });
         });
         actions.extend(browser::browser_ui(ui, listing));
+        if open_posture.is_some() {
+            self.posture_open = open_posture;
+        }
         for a in actions {
+            self.browser_action(a);
+        }
+    }
+
+    /// With rows selected: Share… (one object), Copy link and Download…, one click away.
+    fn selection_buttons(&mut self, ui: &mut egui::Ui) {
+        let Some(listing) = self.listing.as_ref() else {
+            return;
+        };
+        let objects = browser::selected_objects(listing);
+        let items = browser::selected_items(listing);
+        if items.is_empty() {
+            return;
+        }
+        ui.separator();
+        let mut action = None;
+        if let [one] = objects.as_slice()
+            && ui
+                .button("Share…")
+                .on_hover_text("A link with the lifetime you pick")
+                .clicked()
+        {
+            action = Some(BrowserAction::Share(one.clone()));
+        }
+        if !objects.is_empty()
+            && ui
+                .button("Copy link")
+                .on_hover_text("Links with the default lifetime, on the clipboard")
+                .clicked()
+        {
+            action = Some(BrowserAction::CopyLinks(objects));
+        }
+        if ui
+            .button("Download…")
+            .on_hover_text("Download the selection (folders whole)")
+            .clicked()
+        {
+            action = Some(BrowserAction::Download(items));
+        }
+        if let Some(a) = action {
             self.browser_action(a);
         }
     }
@@ -199,6 +274,8 @@ impl App {
                 None => self.share = Some(d),
             }
         }
+        // Drawn before the delete confirmation, which Active links can ask for: it goes on top.
+        self.trust_dialogs(ctx);
         self.delete_dialog(ctx);
         self.new_folder_dialog(ctx);
         if let Some(mut form) = self.add_connection.take() {
@@ -244,7 +321,7 @@ impl App {
     pub(super) fn delete_dialog(&mut self, ctx: &egui::Context) {
         if let Some(objects) = self.confirm_delete.take() {
             let mut keep = true;
-            egui::Modal::new(egui::Id::unique("confirm-delete")).show(ctx, |ui| {
+            let modal = egui::Modal::new(egui::Id::unique("confirm-delete")).show(ctx, |ui| {
                 ui.set_width(380.0);
                 let n = objects.len();
                 ui.heading(if n == 1 {
@@ -266,7 +343,8 @@ impl App {
                     }
                 });
             });
-            if keep {
+            // Escape (or a click outside) cancels.
+            if keep && !modal.should_close() {
                 self.confirm_delete = Some(objects);
             }
         }
@@ -275,7 +353,7 @@ impl App {
     pub(super) fn new_folder_dialog(&mut self, ctx: &egui::Context) {
         if let Some(mut name) = self.new_folder.take() {
             let mut keep = true;
-            egui::Modal::new(egui::Id::unique("new-folder")).show(ctx, |ui| {
+            let modal = egui::Modal::new(egui::Id::unique("new-folder")).show(ctx, |ui| {
                 ui.heading("New folder");
                 let label = ui.label("Name");
                 let edit = ui
@@ -299,8 +377,105 @@ impl App {
                     }
                 });
             });
-            if keep {
+            if keep && !modal.should_close() {
                 self.new_folder = Some(name);
+            }
+        }
+    }
+
+    /// The exposure details, the signer policy, Active links and Request files.
+    fn trust_dialogs(&mut self, ctx: &egui::Context) {
+        if let Some(bucket) = self.posture_open.clone() {
+            let state = self.postures.get(&bucket).unwrap_or(&Loadable::Idle);
+            match posture::posture_window(ctx, &bucket, state) {
+                Some(PostureAction::Close) => self.posture_open = None,
+                Some(PostureAction::Reload) => self.read_posture(&bucket, true),
+                Some(PostureAction::SignerPolicy) => {
+                    let location = self
+                        .listing
+                        .as_ref()
+                        .filter(|l| l.bucket == bucket)
+                        .map_or_else(|| S3Uri::new(bucket.clone(), ""), Listing::location);
+                    self.posture_open = None;
+                    self.policy_view = Some(PolicyView {
+                        location,
+                        needs: SignerNeeds::default(),
+                    });
+                }
+                None => {}
+            }
+        }
+        if let Some(mut view) = self.policy_view.take() {
+            match posture::policy_window(ctx, &mut view) {
+                Some(PolicyAction::Copy(json)) => {
+                    ctx.copy_text(json);
+                    self.toast("Signer policy copied".into(), false);
+                    self.policy_view = Some(view);
+                }
+                Some(PolicyAction::Close) => {}
+                None => self.policy_view = Some(view),
+            }
+        }
+        if let Some(mut view) = self.links_view.take() {
+            let now = SystemTime::now();
+            // The countdowns move once a second while the view is open, and only then.
+            ctx.request_repaint_after(std::time::Duration::from_secs(1));
+            let actions = links::links_window(ctx, &mut view, now);
+            let mut keep = true;
+            for a in actions {
+                match a {
+                    LinksAction::Copy(r) => {
+                        ctx.copy_text(r.url.clone());
+                        self.toast(
+                            format!(
+                                "Link copied — expires {}",
+                                expiry_phrase(now, r.expires_at())
+                            ),
+                            false,
+                        );
+                    }
+                    LinksAction::Check(r) => {
+                        view.checks.insert(r.id.clone(), Loadable::Loading);
+                        self.backend
+                            .execute(Command::Trust(TrustCommand::CheckLink(r)));
+                    }
+                    LinksAction::Open(url) => ctx.open_url(egui::OpenUrl::new_tab(url)),
+                    LinksAction::Forget(id) => {
+                        self.backend
+                            .execute(Command::Trust(TrustCommand::ForgetLink(id)));
+                    }
+                    LinksAction::DeleteObject(object) => self.confirm_delete = Some(vec![object]),
+                    LinksAction::Reload => {
+                        self.backend
+                            .execute(Command::Trust(TrustCommand::LoadLinks));
+                    }
+                    LinksAction::Close => keep = false,
+                }
+            }
+            if keep {
+                self.links_view = Some(view);
+            }
+        }
+        if let Some(mut form) = self.request_form.take() {
+            match request::request_window(ctx, &mut form) {
+                Some(RequestAction::Create(spec)) => {
+                    form.made = Loadable::Loading;
+                    self.backend
+                        .execute(Command::Trust(TrustCommand::MakeRequest(spec)));
+                    self.request_form = Some(form);
+                }
+                Some(RequestAction::CopyCommand(command)) => {
+                    ctx.copy_text(command);
+                    self.toast("Upload command copied".into(), false);
+                    self.request_form = Some(form);
+                }
+                Some(RequestAction::SavePage(html)) => {
+                    self.backend
+                        .execute(Command::Trust(TrustCommand::SaveRequestPage(html)));
+                    self.request_form = Some(form);
+                }
+                Some(RequestAction::Close) => {}
+                None => self.request_form = Some(form),
             }
         }
     }
@@ -322,15 +497,18 @@ impl App {
             .order(egui::Order::Foreground)
             .interactable(false)
             .show(ctx, |ui| {
-                for t in &self.toasts {
+                // Never wider than the window (less its margins), and the newest few only.
+                let width = (ctx.content_rect().width() - 48.0).clamp(120.0, 420.0);
+                let skip = self.toasts.len().saturating_sub(4);
+                for t in self.toasts.iter().skip(skip) {
                     let fill = if t.error {
                         ui.visuals().error_fg_color.gamma_multiply(0.25)
                     } else {
                         ui.visuals().extreme_bg_color
                     };
                     egui::Frame::popup(ui.style()).fill(fill).show(ui, |ui| {
-                        ui.set_max_width(420.0);
-                        ui.label(&t.text);
+                        ui.set_max_width(width);
+                        ui.add(egui::Label::new(&t.text).wrap());
                     });
                 }
             });

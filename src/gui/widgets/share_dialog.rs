@@ -18,6 +18,8 @@ pub struct ShareDialog {
     pub ticket: u64,
     pub link: Loadable<ShareLink>,
     pub check: Loadable<()>,
+    /// The bucket is public: the object can be fetched without a link.
+    pub public_bucket: bool,
     qr: Option<(String, QrImage)>,
 }
 
@@ -39,6 +41,7 @@ impl ShareDialog {
             ticket: 0,
             link: Loadable::Idle,
             check: Loadable::Idle,
+            public_bucket: false,
             qr: None,
         }
     }
@@ -79,6 +82,12 @@ pub fn share_dialog_ui(
         ui.heading("Share a link");
         ui.label(egui::RichText::new(dialog.object.to_string()).monospace())
             .on_hover_text("The object the link gives access to");
+        if dialog.public_bucket {
+            ui.colored_label(
+                AMBER,
+                "⚠ This bucket is public: anyone can fetch this object without a link. A link works, but is not needed.",
+            );
+        }
         ui.add_space(8.0);
 
         ui.label(egui::RichText::new("Link lifetime").strong());

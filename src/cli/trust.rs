@@ -1,0 +1,201 @@
+//! `posture`, `policy`, `links` and `request`: what protects a bucket, what a signer needs, the
+//! links made and how to kill them, and upload requests. The work is in the engine.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::time::SystemTime;
+
+use super::{GlobalArgs, connect, shown};
+use crate::engine::error::{Error, ErrorKind};
+use crate::engine::expiry::Expiry;
+use crate::engine::humanize::{format_iso, parse_size};
+use crate::engine::location::S3Uri;
+use crate::engine::policy::{SignerNeeds, signer_policy};
+use crate::engine::posture::{Verdict, posture as read_posture};
+use crate::engine::register::{LinkKind, LinkRecord, Register};
+use crate::engine::request::{RequestSpec, make_request};
+
+/// `posture s3://BUCKET`: the verdict word first, then one line per fact.
+pub async fn posture(global: &GlobalArgs, bucket: &S3Uri) -> anyhow::Result<()> {
+    let conn = connect(global).await?;
+    let p = read_posture(&conn, &bucket.bucket).await?;
+    let mut out = std::io::stdout().lock();
+    match &p.verdict {
+        Verdict::Public(why) => writeln!(out, "Public: {}", why.join("; "))?,
+        v => writeln!(out, "{}", v.word())?,
+    }
+    for f in &p.facts {
+        let mark = if f.warning { "warning: " } else { "" };
+        writeln!(out, "{}: {mark}{}", f.name, f.value)?;
+    }
+    if matches!(p.verdict, Verdict::Public(_)) {
+        writeln!(
+            out,
+            "note: objects here can be fetched without a link; a share link is not needed to reach them"
+        )?;
+    }
+    Ok(())
+}
+
+/// `policy s3://BUCKET/PREFIX/ [--upload] [--browse]`: the signer's IAM policy, as JSON.
+pub fn policy(location: &S3Uri, needs: SignerNeeds) -> anyhow::Result<()> {
+    if !(location.key.is_empty() || location.key.ends_with('/')) {
+        return Err(Error::invalid(format!(
+            "A signer's policy covers a prefix: end it with a slash, like {location}/"
+        ))
+        .into());
+    }
+    let json = serde_json::to_string_pretty(&signer_policy(location, needs))?;
+    println!("{json}");
+    Ok(())
+}
+
+/// One line for a link: when it ends, its state, what it opens, who signed, the link.
+fn link_line(r: &LinkRecord, now: SystemTime, check: Option<&str>) -> String {
+    let state = if r.is_live(now) { "live" } else { "expired" };
+    let kind = match r.kind {
+        LinkKind::Link => "link",
+        LinkKind::Request => "upload-request",
+    };
+    let signer = format!(
+        "{}{}",
+        r.signer.short_key(),
+        if r.signer.temporary {
+            " (temporary)"
+        } else {
+            ""
+        }
+    );
+    let ends = time::OffsetDateTime::from_unix_timestamp(r.expires_unix)
+        .map(format_iso)
+        .unwrap_or_default();
+    let mut line = format!(
+        "{ends} {state} {kind} {} signer {signer}",
+        shown(&r.object().to_string())
+    );
+    if let Some(c) = check {
+        line.push_str(" · ");
+        line.push_str(c);
+    }
+    line.push(' ');
+    line.push_str(&r.url);
+    line
+}
+
+/// `links [--all] [--check] [--revoke]`: the register, newest first.
+pub async fn links(
+    global: &GlobalArgs,
+    all: bool,
+    check: bool,
+    revoke: bool,
+) -> anyhow::Result<()> {
+    let register = Register::for_user()?;
+    let now = SystemTime::now();
+    let records = register.list()?;
+    let shown_records: Vec<&LinkRecord> =
+        records.iter().filter(|r| all || r.is_live(now)).collect();
+    let conn = if check {
+        Some(connect(global).await?)
+    } else {
+        None
+    };
+    let mut out = std::io::stdout().lock();
+    for r in &shown_records {
+        let verdict = match (&conn, r.kind) {
+            (Some(c), LinkKind::Link) if r.is_live(now) => Some(
+                match crate::engine::share::check_url(c.http(), &r.url, &r.object()).await {
+                    Ok(()) => "works".to_owned(),
+                    Err(e) => e.message().to_owned(),
+                },
+            ),
+            (Some(_), _) => Some("not checked".to_owned()),
+            (None, _) => None,
+        };
+        writeln!(out, "{}", link_line(r, now, verdict.as_deref()))?;
+        if revoke {
+            for step in r.how_to_revoke(&records, now) {
+                writeln!(out, "    to revoke: {}", shown(&step))?;
+            }
+        }
+    }
+    drop(out);
+    eprintln!(
+        "{} of {} links in the register ({}){}",
+        shown_records.len(),
+        records.len(),
+        register.path().display(),
+        if all {
+            ""
+        } else {
+            "; --all shows the expired ones too"
+        }
+    );
+    Ok(())
+}
+
+/// What `request` was asked.
+pub struct RequestArgs {
+    pub prefix: S3Uri,
+    pub max_size: String,
+    pub expires: String,
+    pub content_type: Option<String>,
+    pub html: Option<std::path::PathBuf>,
+}
+
+/// `request s3://BUCKET/PREFIX/ --max-size 100MB [--expires 1d] [--content-type T]
+/// [--html FILE]`: the `curl` command on stdout, the page written when asked.
+pub async fn request(global: &GlobalArgs, args: RequestArgs) -> anyhow::Result<()> {
+    let spec = RequestSpec {
+        prefix: args.prefix,
+        max_size: parse_size(&args.max_size)?,
+        content_type: args.content_type,
+        expires: args.expires.parse::<Expiry>()?,
+    };
+    if let Some(path) = &args.html
+        && path.is_dir()
+    {
+        return Err(Error::invalid(format!(
+            "--html takes a file name, not a folder: {}",
+            path.display()
+        ))
+        .into());
+    }
+    let conn = connect(global).await?;
+    let form = make_request(&conn, &spec).await?;
+    if form.cut_short {
+        eprintln!(
+            "warning: the request stops working when the signing credentials expire, before the time asked for (temporary credentials); sign with long-term credentials for a longer one"
+        );
+    }
+    if let Some(path) = &args.html {
+        write_page(path, &form.html_page())?;
+        eprintln!(
+            "wrote the upload page to {} (send it to the people who should upload)",
+            shown(&path.display().to_string())
+        );
+    }
+    println!("{}", form.curl_command());
+    eprintln!("{}", shown(&form.summary()));
+    eprintln!("replace <FILE> with the path of the file to upload");
+    Ok(())
+}
+
+/// The page holds the request's signature: written 0600, for the user to send on.
+fn write_page(path: &Path, html: &str) -> anyhow::Result<()> {
+    crate::engine::config::write_private(path, html.as_bytes())
+        .map_err(|e| Error::local_io("write", path, &e))?;
+    Ok(())
+}
+
+/// Refuse a bucket address where a prefix is needed, in the CLI's words.
+pub fn require_bucket(uri: &S3Uri) -> anyhow::Result<()> {
+    if uri.key.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("This takes a bucket, like s3://{}", uri.bucket),
+        )
+        .into())
+    }
+}

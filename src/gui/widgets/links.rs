@@ -1,0 +1,197 @@
+//! Active links: every link made, with a countdown, Copy, Check, Open and Forget, and how to
+//! kill each before it expires.
+
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+use crate::engine::S3Uri;
+use crate::engine::register::{LinkKind, LinkRecord};
+use crate::gui::state::Loadable;
+
+/// The view's state.
+#[derive(Debug, Default)]
+pub struct LinksView {
+    pub records: Loadable<Vec<LinkRecord>>,
+    /// Check results by entry id.
+    pub checks: HashMap<String, Loadable<()>>,
+    pub show_expired: bool,
+    /// The entry whose revocation steps are open.
+    pub revoke: Option<String>,
+}
+
+/// What the user asked of the view.
+#[derive(Debug, Clone)]
+pub enum LinksAction {
+    Copy(LinkRecord),
+    Check(LinkRecord),
+    Open(String),
+    Forget(String),
+    DeleteObject(S3Uri),
+    Reload,
+    Close,
+}
+
+pub fn links_window(
+    ctx: &egui::Context,
+    view: &mut LinksView,
+    now: SystemTime,
+) -> Vec<LinksAction> {
+    let mut actions = Vec::new();
+    let modal = egui::Modal::new(egui::Id::unique("links-window")).show(ctx, |ui| {
+        ui.set_width(760.0);
+        ui.horizontal(|ui| {
+            ui.heading("Active links");
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                if ui.button("⟳").on_hover_text("Read the register again").clicked() {
+                    actions.push(LinksAction::Reload);
+                }
+                ui.checkbox(&mut view.show_expired, "Show expired");
+            });
+        });
+        ui.weak("Every link made here or by the command line. A link works until it expires, while its signer may read the object.");
+        ui.add_space(6.0);
+        // Taken out while drawn (rows change the rest of the view), put back after.
+        let records = std::mem::take(&mut view.records);
+        match &records {
+            Loadable::Ready(records) => {
+                let shown: Vec<&LinkRecord> =
+                    records.iter().filter(|r| view.show_expired || r.is_live(now)).collect();
+                if shown.is_empty() {
+                    ui.weak("No live links.");
+                }
+                egui::ScrollArea::vertical().max_height(420.0).show(ui, |ui| {
+                    for r in shown {
+                        link_row(ui, r, records, view, now, &mut actions);
+                        ui.separator();
+                    }
+                });
+            }
+            Loadable::Loading => {
+                ui.spinner();
+            }
+            Loadable::Failed(e) => {
+                ui.colored_label(ui.visuals().error_fg_color, e.message());
+            }
+            Loadable::Idle => {}
+        }
+        view.records = records;
+        ui.add_space(6.0);
+        if ui.button("Close").clicked() {
+            actions.push(LinksAction::Close);
+        }
+    });
+    if modal.should_close() {
+        actions.push(LinksAction::Close);
+    }
+    actions
+}
+
+fn link_row(
+    ui: &mut egui::Ui,
+    r: &LinkRecord,
+    all: &[LinkRecord],
+    view: &mut LinksView,
+    now: SystemTime,
+    actions: &mut Vec<LinksAction>,
+) {
+    let live = r.is_live(now);
+    ui.horizontal(|ui| {
+        let kind = match r.kind {
+            LinkKind::Link => "🔗",
+            LinkKind::Request => "⬆ request",
+        };
+        ui.label(kind);
+        ui.add(
+            egui::Label::new(egui::RichText::new(r.object().to_string()).monospace()).truncate(),
+        )
+        .on_hover_text(r.object().to_string());
+    });
+    ui.horizontal(|ui| {
+        let lifetime = r.lifetime_text(now);
+        if live {
+            ui.label(lifetime);
+        } else {
+            ui.weak(lifetime);
+        }
+        ui.weak(format!(
+            "· signed by {}{}",
+            r.signer.short_key(),
+            if r.signer.temporary {
+                " (temporary)"
+            } else {
+                ""
+            }
+        ));
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .small_button("Forget")
+                .on_hover_text("Drop it from the register (the link keeps working)")
+                .clicked()
+            {
+                actions.push(LinksAction::Forget(r.id.clone()));
+            }
+            if r.kind == LinkKind::Link && live {
+                if ui
+                    .small_button("Open")
+                    .on_hover_text("Open the link in the browser")
+                    .clicked()
+                {
+                    actions.push(LinksAction::Open(r.url.clone()));
+                }
+                if ui
+                    .small_button("Check")
+                    .on_hover_text("Fetch one byte through the link")
+                    .clicked()
+                {
+                    actions.push(LinksAction::Check(r.clone()));
+                }
+                if ui
+                    .small_button("Copy")
+                    .on_hover_text("Copy the link again")
+                    .clicked()
+                {
+                    actions.push(LinksAction::Copy(r.clone()));
+                }
+            }
+            let open = view.revoke.as_deref() == Some(r.id.as_str());
+            if live
+                && ui
+                    .small_button(if open { "Hide" } else { "Revoke…" })
+                    .clicked()
+            {
+                view.revoke = if open { None } else { Some(r.id.clone()) };
+            }
+        });
+    });
+    match view.checks.get(&r.id) {
+        Some(Loadable::Loading) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Checking…");
+            });
+        }
+        Some(Loadable::Ready(())) => {
+            ui.colored_label(super::posture::GREEN, "✔ The link works");
+        }
+        Some(Loadable::Failed(e)) => {
+            ui.colored_label(ui.visuals().error_fg_color, format!("✖ {}", e.message()));
+        }
+        Some(Loadable::Idle) | None => {}
+    }
+    if view.revoke.as_deref() == Some(r.id.as_str()) {
+        ui.indent("revoke", |ui| {
+            ui.strong("To kill this link before it expires:");
+            for step in r.how_to_revoke(all, now) {
+                ui.label(format!("• {step}"));
+            }
+            if r.kind == LinkKind::Link
+                && ui
+                    .button("Delete the object…")
+                    .on_hover_text("Asks first")
+                    .clicked()
+            {
+                actions.push(LinksAction::DeleteObject(r.object()));
+            }
+        });
+    }
+}

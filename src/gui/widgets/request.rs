@@ -1,0 +1,141 @@
+//! "Request files…": a prefix, a largest size, an optional content type and an expiry; then
+//! the `curl` command to send (Copy) and a web page with the upload form (Save page…).
+
+use super::expiry_picker::{ExpiryPicker, expiry_picker_ui};
+use crate::engine::S3Uri;
+use crate::engine::humanize::parse_size;
+use crate::engine::request::{RequestSpec, UploadRequestForm};
+use crate::gui::state::Loadable;
+
+pub struct RequestForm {
+    /// `s3://bucket/prefix/`, as typed.
+    pub prefix: String,
+    pub max_size: String,
+    pub content_type: String,
+    pub picker: ExpiryPicker,
+    pub made: Loadable<UploadRequestForm>,
+    /// Why the inputs do not make a request.
+    pub error: Option<String>,
+}
+
+impl RequestForm {
+    pub fn new(prefix: &S3Uri, picker: ExpiryPicker) -> Self {
+        Self {
+            prefix: prefix.to_string(),
+            max_size: "100MB".into(),
+            content_type: String::new(),
+            picker,
+            made: Loadable::Idle,
+            error: None,
+        }
+    }
+
+    /// The request the inputs ask for, or what is wrong with them.
+    pub fn spec(&self) -> Result<RequestSpec, String> {
+        let prefix: S3Uri = self
+            .prefix
+            .trim()
+            .parse()
+            .map_err(|e: crate::engine::Error| e.message().to_owned())?;
+        let max_size = parse_size(&self.max_size).map_err(|e| e.message().to_owned())?;
+        let expires = self.picker.value().map_err(|e| e.message().to_owned())?;
+        let t = self.content_type.trim();
+        Ok(RequestSpec {
+            prefix,
+            max_size,
+            content_type: (!t.is_empty()).then(|| t.to_owned()),
+            expires,
+        })
+    }
+}
+
+/// What the user asked.
+#[derive(Debug, Clone)]
+pub enum RequestAction {
+    Create(RequestSpec),
+    CopyCommand(String),
+    SavePage(String),
+    Close,
+}
+
+pub fn request_window(ctx: &egui::Context, form: &mut RequestForm) -> Option<RequestAction> {
+    let mut action = None;
+    let modal = egui::Modal::new(egui::Id::unique("request-window")).show(ctx, |ui| {
+        ui.set_width(560.0);
+        ui.heading("Request files");
+        ui.label("Anyone with the request can upload files, under their own names, into the folder below: nothing else, nothing larger, not after it expires.");
+        ui.add_space(6.0);
+        egui::Grid::new("request-grid").num_columns(2).spacing([10.0, 6.0]).show(ui, |ui| {
+            let l = ui.label("Into");
+            ui.add(egui::TextEdit::singleline(&mut form.prefix).desired_width(360.0)).labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Largest file");
+            ui.add(egui::TextEdit::singleline(&mut form.max_size).hint_text("500B, 1KB, 100MB, 2GiB").desired_width(120.0))
+                .labelled_by(l.id);
+            ui.end_row();
+            let l = ui.label("Content type");
+            ui.add(egui::TextEdit::singleline(&mut form.content_type).hint_text("any (or image/png)").desired_width(200.0))
+                .labelled_by(l.id);
+            ui.end_row();
+        });
+        ui.label(egui::RichText::new("Works for").strong());
+        expiry_picker_ui(ui, &mut form.picker);
+        if let Some(e) = &form.error {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        ui.add_space(6.0);
+        if ui.button("Create request").clicked() {
+            match form.spec() {
+                Ok(spec) => {
+                    form.error = None;
+                    action = Some(RequestAction::Create(spec));
+                }
+                Err(e) => form.error = Some(e),
+            }
+        }
+        match &form.made {
+            Loadable::Ready(made) => {
+                ui.add_space(6.0);
+                ui.label(made.summary());
+                if made.cut_short {
+                    ui.colored_label(
+                        super::share_dialog::AMBER,
+                        "⚠ It ends early: the signing credentials are temporary and expire first.",
+                    );
+                }
+                let command = made.curl_command();
+                let mut shown = command.as_str();
+                ui.add(
+                    egui::TextEdit::multiline(&mut shown)
+                        .font(egui::TextStyle::Monospace)
+                        .desired_rows(3)
+                        .desired_width(f32::INFINITY),
+                );
+                ui.weak("The recipient replaces <FILE> with their file's path.");
+                ui.horizontal(|ui| {
+                    if ui.button("Copy command").clicked() {
+                        action = Some(RequestAction::CopyCommand(command.clone()));
+                    }
+                    if ui.button("Save page…").on_hover_text("A web page with the upload form, to send").clicked() {
+                        action = Some(RequestAction::SavePage(made.html_page()));
+                    }
+                });
+            }
+            Loadable::Loading => {
+                ui.spinner();
+            }
+            Loadable::Failed(e) => {
+                ui.colored_label(ui.visuals().error_fg_color, e.message());
+            }
+            Loadable::Idle => {}
+        }
+        ui.separator();
+        if ui.button("Close").clicked() {
+            action = Some(RequestAction::Close);
+        }
+    });
+    if modal.should_close() {
+        action = Some(RequestAction::Close);
+    }
+    action
+}

@@ -1,0 +1,491 @@
+//! Trust, end to end against the embedded store: the bucket's posture (and `Unknown` from a
+//! server that answers NotImplemented), the signer policy, the register of links and its
+//! check, upload requests, and no secret in any output or file at the most verbose logging.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use s3share::engine::local_store::{LocalCredentials, LocalStore, LocalStoreOptions, StoreExtras};
+use s3share::engine::register::{LinkKind, NewRecord, Register, Signer};
+use support::{TestStore, stderr, stdout};
+
+async fn store_with(extras: StoreExtras) -> TestStore {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = LocalStore::start(LocalStoreOptions {
+        data_dir: dir.path().join("data"),
+        port: 0,
+        credentials: LocalCredentials::generate().expect("credentials"),
+        region: "us-east-1".to_owned(),
+        extras,
+    })
+    .await
+    .expect("store starts");
+    TestStore { store, dir }
+}
+
+fn register_of(store: &TestStore) -> Register {
+    Register::new(
+        store
+            .dir
+            .path()
+            .join("home/.local/share/s3share/links.json"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posture_of_the_embedded_store_is_private_with_its_facts() {
+    let store = TestStore::start().await;
+    let out = store.cli(&["posture", "s3://shared"], &[]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Private", "{text}");
+    for fact in [
+        "Block Public Access: on (all four settings)",
+        "Bucket policy: none",
+        "ACL: private",
+        "Versioning: never enabled",
+        "Object ownership: BucketOwnerEnforced",
+        "Access logging: warning: off",
+    ] {
+        assert!(text.contains(fact), "{fact:?} in {text}");
+    }
+    let missing = store.cli(&["posture", "s3://nosuchbucket"], &[]).await;
+    assert_eq!(missing.status.code(), Some(3), "{}", stderr(&missing));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_answers_not_implemented_gives_unknown() {
+    let store = store_with(StoreExtras {
+        without_exposure_reads: true,
+        ..StoreExtras::default()
+    })
+    .await;
+    let out = store.cli(&["posture", "s3://shared"], &[]).await;
+    assert!(
+        out.status.success(),
+        "NotImplemented is an answer: {}",
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert_eq!(text.lines().next(), Some("Unknown"), "{text}");
+    assert!(
+        text.contains("Bucket policy: unknown (the server does not say)"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signer_policy_names_exactly_the_prefix() {
+    let store = TestStore::start().await;
+    let read = store.cli(&["policy", "s3://shared/team/q3/"], &[]).await;
+    assert!(read.status.success(), "{}", stderr(&read));
+    let policy: serde_json::Value = serde_json::from_str(&stdout(&read)).expect("JSON");
+    assert_eq!(policy["Statement"].as_array().map(Vec::len), Some(1));
+    assert_eq!(policy["Statement"][0]["Action"][0], "s3:GetObject");
+    assert_eq!(
+        policy["Statement"][0]["Resource"][0],
+        "arn:aws:s3:::shared/team/q3/*"
+    );
+
+    let all = store
+        .cli(
+            &["policy", "s3://shared/team/q3/", "--upload", "--browse"],
+            &[],
+        )
+        .await;
+    let policy: serde_json::Value = serde_json::from_str(&stdout(&all)).expect("JSON");
+    let mut resources = Vec::new();
+    for s in policy["Statement"].as_array().expect("statements") {
+        for r in s["Resource"].as_array().expect("resources") {
+            resources.push(r.as_str().expect("text").to_owned());
+        }
+        for a in s["Action"].as_array().expect("actions") {
+            assert!(
+                !a.as_str().unwrap_or("*").contains('*'),
+                "no wildcard actions"
+            );
+        }
+    }
+    resources.sort();
+    resources.dedup();
+    assert_eq!(
+        resources,
+        ["arn:aws:s3:::shared", "arn:aws:s3:::shared/team/q3/*"]
+    );
+    assert_eq!(
+        policy["Statement"][2]["Condition"]["StringLike"]["s3:prefix"][0],
+        "team/q3/*"
+    );
+    let text = stdout(&all);
+    assert!(text.contains("s3:PutObject") && text.contains("s3:AbortMultipartUpload"));
+
+    let not_a_prefix = store.cli(&["policy", "s3://shared/team"], &[]).await;
+    assert_eq!(not_a_prefix.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_link_lands_in_the_register_privately_and_without_secrets() {
+    let store = TestStore::start().await;
+    let file = store.scratch().join("plan.pdf");
+    std::fs::write(&file, b"%PDF plan").expect("write");
+    let up = store
+        .cli(
+            &[
+                "upload",
+                file.to_str().expect("utf-8"),
+                "s3://shared/docs/",
+                "--share",
+                "1h",
+            ],
+            &[],
+        )
+        .await;
+    assert!(up.status.success(), "{}", stderr(&up));
+    let link = stdout(&up).trim().to_owned();
+    let shared = store
+        .cli(
+            &["share", "s3://shared/docs/plan.pdf", "--expires", "5m"],
+            &[],
+        )
+        .await;
+    assert!(shared.status.success(), "{}", stderr(&shared));
+
+    let register = register_of(&store);
+    let entries = register.list().expect("register");
+    assert_eq!(entries.len(), 2, "{entries:?}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.url == link && e.requested_secs == 3600)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(register.path())
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let raw = std::fs::read_to_string(register.path()).expect("read");
+    assert!(!raw.contains(store.store.credentials().secret_access_key.expose()));
+    assert!(raw.contains(&store.store.credentials().access_key_id));
+
+    let listed = store.cli(&["links", "--check", "--revoke"], &[]).await;
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let text = stdout(&listed);
+    assert_eq!(
+        text.matches(" live link s3://shared/docs/plan.pdf").count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(text.matches("· works").count(), 2, "{text}");
+    assert!(
+        text.contains("to revoke: Delete or move the object"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_says_when_the_signer_may_no_longer_read_the_object() {
+    let powerless = LocalCredentials::generate().expect("credentials");
+    let store = store_with(StoreExtras {
+        users_without_rights: vec![powerless.clone()],
+        ..StoreExtras::default()
+    })
+    .await;
+    let conn = store.conn();
+    conn.client()
+        .put_object()
+        .bucket("shared")
+        .key("report.txt")
+        .body(b"r".to_vec().into())
+        .send()
+        .await
+        .expect("put");
+    // A link the powerless key signed (as a signer that lost its permission would have).
+    let creds = s3share::engine::presign::SigningCredentials {
+        access_key_id: powerless.access_key_id.clone(),
+        secret_access_key: powerless.secret_access_key.clone(),
+        session_token: None,
+        expires_at: None,
+    };
+    let addr = conn.object_address("shared", "report.txt", "us-east-1");
+    let now = SystemTime::now();
+    let expires = s3share::engine::Expiry::DEFAULT;
+    let signed = s3share::engine::presign::presign(
+        &creds,
+        &s3share::engine::presign::PresignInput {
+            method: "GET",
+            scheme: &addr.scheme,
+            authority: &addr.authority,
+            path: &addr.path,
+            query: &[],
+            headers: &[],
+            region: "us-east-1",
+            expires,
+            now,
+        },
+    );
+    let object = s3share::engine::S3Uri::new("shared", "report.txt");
+    register_of(&store)
+        .record(
+            NewRecord {
+                kind: LinkKind::Link,
+                object: &object,
+                requested: expires.duration(),
+                signed_at: now,
+                expires_at: now + expires.duration(),
+                signer: Signer {
+                    profile: None,
+                    access_key_id: powerless.access_key_id.clone(),
+                    temporary: false,
+                    credentials_expire_unix: None,
+                    local_store: false,
+                },
+                endpoint: store.store.endpoint_url(),
+                url: signed.url().to_owned(),
+                fields: Vec::new(),
+                max_size: None,
+            }
+            .into_record(),
+        )
+        .expect("record");
+    let out = store.cli(&["links", "--check"], &[]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("the signer may no longer read this object"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// The `curl ` line of `request`'s output, with `<FILE>` replaced.
+fn curl_for(output: &str, file: &Path) -> String {
+    let line = output
+        .lines()
+        .find(|l| l.starts_with("curl "))
+        .expect("a line starting with curl");
+    assert!(line.contains("<FILE>"), "{line}");
+    line.replace("<FILE>", file.to_str().expect("utf-8"))
+}
+
+fn sh(command: &str) -> std::process::Output {
+    std::process::Command::new("sh")
+        .args(["-c", command])
+        .env_remove("CURL_CA_BUNDLE")
+        .output()
+        .expect("sh")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_request_takes_a_small_file_and_refuses_the_rest() {
+    let store = TestStore::start().await;
+    let page = store.scratch().join("upload.html");
+    let out = store
+        .cli(
+            &[
+                "request",
+                "s3://shared/inbox/",
+                "--max-size",
+                "1KB",
+                "--expires",
+                "1h",
+                "--html",
+                page.to_str().expect("utf-8"),
+            ],
+            &[],
+        )
+        .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = stdout(&out);
+    let small = store.scratch().join("notes é.txt");
+    std::fs::write(&small, vec![b'n'; 900]).expect("write");
+    let sent = sh(&curl_for(&printed, &small));
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stdout)
+    );
+    assert!(String::from_utf8_lossy(&sent.stdout).contains("<PostResponse>"));
+    let head = store
+        .conn()
+        .client()
+        .head_object()
+        .bucket("shared")
+        .key("inbox/notes é.txt")
+        .send()
+        .await
+        .expect("stored under its own name");
+    assert_eq!(head.content_length(), Some(900));
+
+    let big = store.scratch().join("big.bin");
+    std::fs::write(&big, vec![b'b'; 1001]).expect("write");
+    let refused = sh(&curl_for(&printed, &big));
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("EntityTooLarge"));
+
+    let outside =
+        curl_for(&printed, &small).replace("key=inbox/${filename}", "key=other/${filename}");
+    let refused = sh(&outside);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("AccessDenied"));
+
+    let html = std::fs::read_to_string(&page).expect("page");
+    assert!(html.contains("enctype=\"multipart/form-data\"") && html.contains("x-amz-signature"));
+    let entries = register_of(&store).list().expect("register");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.kind == LinkKind::Request && e.key == "inbox/")
+    );
+    let listed = store.cli(&["links"], &[]).await;
+    assert!(stdout(&listed).contains("upload-request s3://shared/inbox/"));
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Run every command at trace logging with a session token in the environment; returns all
+/// stderr and every signature the commands handed out (links, the request's form).
+async fn run_every_command(store: &TestStore, token: &str, page: &Path) -> (String, Vec<String>) {
+    let env = [
+        ("S3SHARE_LOG", "trace"),
+        ("RUST_LOG", "trace"),
+        ("AWS_SESSION_TOKEN", token),
+    ];
+    let scratch = store.scratch();
+    let file = scratch.join("hygiene.txt");
+    std::fs::write(&file, b"clean").expect("write");
+    let big = scratch.join("parts.bin");
+    std::fs::write(&big, support::pattern(11 << 20, 3)).expect("write");
+    let down = scratch.join("down");
+    std::fs::create_dir_all(&down).expect("dir");
+    let utf8 = |p: &Path| p.to_str().expect("utf-8").to_owned();
+    let (file, big, page, down) = (utf8(&file), utf8(&big), utf8(page), utf8(&down));
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["ls"],
+        vec!["upload", &file, "s3://shared/h/", "--share", "10m"],
+        vec![
+            "upload",
+            &big,
+            "s3://shared/h/",
+            "--multipart-above",
+            "8MiB",
+            "--part-size",
+            "5MiB",
+        ],
+        vec!["ls", "s3://shared/h/"],
+        vec!["share", "s3://shared/h/hygiene.txt", "--verify"],
+        vec!["download", "s3://shared/h/", &down],
+        vec!["uploads", "s3://shared"],
+        vec!["posture", "s3://shared"],
+        vec!["policy", "s3://shared/h/", "--upload"],
+        vec![
+            "request",
+            "s3://shared/in/",
+            "--max-size",
+            "1MB",
+            "--html",
+            &page,
+        ],
+        vec!["links", "--all", "--check", "--revoke"],
+        vec!["share", "s3://shared/h/missing.txt"],
+    ];
+    let secret = store.store.credentials().secret_access_key.expose();
+    let mut signatures = Vec::new();
+    let mut stderrs = String::new();
+    for args in &commands {
+        let out = store.cli(args, &env).await;
+        let (printed, logged) = (stdout(&out), stderr(&out));
+        assert!(
+            !printed.contains(secret) && !logged.contains(secret),
+            "{args:?} printed the secret"
+        );
+        for url in printed
+            .split_whitespace()
+            .filter(|w| w.contains("X-Amz-Signature="))
+        {
+            signatures.extend(s3share::engine::presign::query_param(
+                url,
+                "X-Amz-Signature",
+            ));
+        }
+        stderrs.push_str(&logged);
+    }
+    // The form's signature, meant for the request page and the register only.
+    for r in register_of(store).list().expect("register") {
+        signatures.extend(
+            r.fields
+                .iter()
+                .filter(|(n, _)| n == "x-amz-signature")
+                .map(|(_, v)| v.clone()),
+        );
+        signatures.extend(s3share::engine::presign::query_param(
+            &r.url,
+            "X-Amz-Signature",
+        ));
+    }
+    (stderrs, signatures)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_command_leaks_a_secret_at_trace() {
+    let store = TestStore::start().await;
+    let token = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKENabcdef0123456789";
+    let page = store.scratch().join("request.html");
+    let (stderrs, signatures) = run_every_command(&store, token, &page).await;
+    assert!(
+        signatures.len() >= 3,
+        "links were made: {}",
+        signatures.len()
+    );
+    assert!(!stderrs.is_empty(), "trace logging wrote something");
+    let secret = store
+        .store
+        .credentials()
+        .secret_access_key
+        .expose()
+        .to_owned();
+    let needles: Vec<&str> = std::iter::once(secret.as_str())
+        .chain([token])
+        .chain(signatures.iter().map(String::as_str))
+        .collect();
+    for needle in &needles {
+        assert!(
+            !stderrs.contains(needle),
+            "stderr holds a secret ({} bytes)",
+            stderrs.len()
+        );
+    }
+    assert!(!stderrs.contains("X-Amz-Signature") && !stderrs.contains("x-amz-signature"));
+    // Every file written, but the register and the request page (meant to hold them).
+    let register = register_of(&store);
+    for path in files_under(store.dir.path()) {
+        if path == register.path() || path == page || path.starts_with(store.store.data_dir()) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        for needle in &needles {
+            assert!(!text.contains(needle), "{} holds a secret", path.display());
+        }
+    }
+}

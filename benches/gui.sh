@@ -13,7 +13,7 @@ if [ -n "${S3SHARE_BIN:-}" ]; then
   bin=$(realpath "$S3SHARE_BIN")
 else
   cargo build --release --quiet
-  bin=$PWD/target/release/s3share
+  bin=${CARGO_TARGET_DIR:-$PWD/target}/release/s3share
 fi
 display=:${DISPLAY_NUMBER:-93}
 work=$(mktemp -d /tmp/s3share-gui-bench.XXXXXX)

@@ -380,6 +380,9 @@ async fn share_command(
     if let Some(w) = link.cut_short_warning() {
         eprintln!("{w}");
     }
+    if let Some(note) = &link.register_note {
+        eprintln!("{}", shown(note));
+    }
     if check {
         verify(&conn, &link, &object).await?;
         eprintln!("checked: the link works");

@@ -108,6 +108,9 @@ pub async fn upload(
                         if let Some(w) = link.cut_short_warning() {
                             bars.note(&w);
                         }
+                        if let Some(note) = &link.register_note {
+                            bars.note(&shown(note));
+                        }
                         println!("{}", link.url());
                     }
                     Some(Err(e)) => failed.push((format!("{name} (uploaded, but no link)"), e)),

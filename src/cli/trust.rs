@@ -162,6 +162,9 @@ pub async fn request(global: &GlobalArgs, args: RequestArgs) -> anyhow::Result<(
     }
     let conn = connect(global).await?;
     let form = make_request(&conn, &spec).await?;
+    if let Some(note) = &form.register_note {
+        eprintln!("{}", shown(note));
+    }
     if form.cut_short {
         eprintln!(
             "warning: the request stops working when the signing credentials expire, before the time asked for (temporary credentials); sign with long-term credentials for a longer one"

@@ -298,12 +298,23 @@ impl Connection {
         self.register.as_ref()
     }
 
-    /// Record a link made on this connection (nothing without a register).
-    pub fn record(&self, record: super::register::NewRecord<'_>) -> Result<()> {
-        match &self.register {
-            Some(r) => r.record(record.into_record()),
-            None => Ok(()),
-        }
+    /// Record a link made on this connection (nothing without a register), on the blocking
+    /// pool (it locks and fsyncs a file). A failure is returned as a note to show: the link
+    /// itself is made and works.
+    pub async fn record(&self, record: super::register::NewRecord<'_>) -> Option<String> {
+        let register = self.register.clone()?;
+        let entry = record.into_record();
+        let done = tokio::task::spawn_blocking(move || register.record(entry))
+            .await
+            .map_err(|e| {
+                Error::new(ErrorKind::LocalIo, "Recording the link stopped")
+                    .with_detail(e.to_string())
+            })
+            .and_then(|r| r);
+        done.err().map(|e| {
+            tracing::warn!("a link was not recorded in the register: {e}");
+            format!("warning: the link was not recorded in the register of links: {e}")
+        })
     }
 
     /// Who signs with `creds` on this connection, as the register keeps it.

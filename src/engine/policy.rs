@@ -1,6 +1,7 @@
 //! The least-privilege IAM policy for a dedicated signing user or role: s3:GetObject on exactly
-//! the prefix's objects; with uploads, s3:PutObject and the multipart actions on them; with
-//! browsing, s3:ListBucket limited to the prefix. Nothing beyond the prefix.
+//! the prefix's objects; with uploads, s3:PutObject and the multipart actions on them (and the
+//! listing below, which the existence check needs); with browsing, s3:ListBucket limited to the
+//! prefix. Nothing beyond the prefix.
 
 use serde_json::{Value, json};
 
@@ -54,7 +55,17 @@ pub fn signer_policy(location: &S3Uri, needs: SignerNeeds) -> Value {
             "Resource": [objects_arn],
         }));
     }
-    if needs.browse {
+    // Listing the prefix also lets a HEAD of a missing key answer 404 rather than 403, which the
+    // "never replace silently" check of uploads needs; unfinished uploads are listed per bucket.
+    if needs.upload {
+        statements.push(json!({
+            "Sid": "ListUnfinishedUploads",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucketMultipartUploads"],
+            "Resource": [bucket_arn],
+        }));
+    }
+    if needs.browse || needs.upload {
         statements.push(json!({
             "Sid": "ListThePrefix",
             "Effect": "Allow",
@@ -94,6 +105,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("s3:AbortMultipartUpload") && text.contains("s3:ListBucket"));
-        assert_eq!(all["Statement"][2]["Resource"][0], "arn:aws:s3:::team");
+        assert_eq!(all["Statement"][3]["Resource"][0], "arn:aws:s3:::team");
+        assert_eq!(all["Statement"][3]["Action"][0], "s3:ListBucket");
     }
 }

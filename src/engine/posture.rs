@@ -213,10 +213,15 @@ impl Reader {
         )?;
         Ok(match answer {
             Answer::Value(out) => {
-                let is_public = out
+                let Some(is_public) = out
                     .policy_status()
                     .and_then(aws_sdk_s3::types::PolicyStatus::is_public)
-                    == Some(true);
+                else {
+                    return Ok((
+                        fact(name, "unknown (the server does not say)", false),
+                        Err(()),
+                    ));
+                };
                 if is_public && !blocks.restrict_policy {
                     (
                         fact(name, "public: it grants access to everyone", true),
@@ -232,6 +237,10 @@ impl Reader {
                 }
             }
             Answer::NotSet => (fact(name, "none", false), Ok(None)),
+            // Unknown, but RestrictPublicBuckets keeps any public policy from applying.
+            other @ (Answer::Unsupported | Answer::Denied) if blocks.restrict_policy => {
+                (fact(name, unknown_text(&other), false), Ok(None))
+            }
             other @ (Answer::Unsupported | Answer::Denied) => {
                 (fact(name, unknown_text(&other), false), Err(()))
             }
@@ -251,7 +260,13 @@ impl Reader {
             &self.target,
         )?;
         let Answer::Value(out) = answer else {
-            return Ok((fact(name, unknown_text(&answer), false), Err(())));
+            // Unknown, but IgnorePublicAcls keeps any public grant from applying.
+            let known = if blocks.ignore_acls {
+                Ok(None)
+            } else {
+                Err(())
+            };
+            return Ok((fact(name, unknown_text(&answer), false), known));
         };
         let open: Vec<String> = out
             .grants()

@@ -35,6 +35,8 @@ pub struct UploadRequestForm {
     /// The earlier of the requested expiry and the signing credentials'.
     pub expires_at: SystemTime,
     pub cut_short: bool,
+    /// Why the request is missing from the register, when recording it failed.
+    pub register_note: Option<String>,
 }
 
 /// A shell word: single-quoted, with `'` written as `'\''`.
@@ -217,20 +219,26 @@ pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<Uploa
         signed_at: now,
         expires_at,
         cut_short: expires_at < requested_end,
+        register_note: None,
     };
-    conn.record(NewRecord {
-        kind: LinkKind::Request,
-        object: prefix,
-        requested: spec.expires.duration(),
-        signed_at: now,
-        expires_at,
-        signer: conn.signer(&creds),
-        endpoint: super::transfer::multipart::endpoint_label(conn),
-        url: form.post.action.clone(),
-        fields: form.post.fields.clone(),
-        max_size: Some(spec.max_size),
-    })?;
-    Ok(form)
+    let register_note = conn
+        .record(NewRecord {
+            kind: LinkKind::Request,
+            object: prefix,
+            requested: spec.expires.duration(),
+            signed_at: now,
+            expires_at,
+            signer: conn.signer(&creds),
+            endpoint: super::transfer::multipart::endpoint_label(conn),
+            url: form.post.action.clone(),
+            fields: form.post.fields.clone(),
+            max_size: Some(spec.max_size),
+        })
+        .await;
+    Ok(UploadRequestForm {
+        register_note,
+        ..form
+    })
 }
 
 #[cfg(test)]

@@ -36,6 +36,8 @@ pub struct ShareLink {
     pub expires_at: SystemTime,
     /// When the signing credentials expire, if they are temporary.
     pub credentials_expire_at: Option<SystemTime>,
+    /// Why the link is missing from the register, when recording it failed.
+    pub register_note: Option<String>,
 }
 
 impl ShareLink {
@@ -113,18 +115,20 @@ pub async fn share(conn: &Connection, req: &ShareRequest) -> Result<ShareLink> {
         .expires_at
         .map_or(requested_end, |c| c.min(requested_end));
     // Every link made is kept in the register, with how to revoke it.
-    conn.record(NewRecord {
-        kind: LinkKind::Link,
-        object: &req.object,
-        requested: req.expires.duration(),
-        signed_at: now,
-        expires_at,
-        signer: conn.signer(&creds),
-        endpoint: super::transfer::multipart::endpoint_label(conn),
-        url: request.url().to_owned(),
-        fields: Vec::new(),
-        max_size: None,
-    })?;
+    let register_note = conn
+        .record(NewRecord {
+            kind: LinkKind::Link,
+            object: &req.object,
+            requested: req.expires.duration(),
+            signed_at: now,
+            expires_at,
+            signer: conn.signer(&creds),
+            endpoint: super::transfer::multipart::endpoint_label(conn),
+            url: request.url().to_owned(),
+            fields: Vec::new(),
+            max_size: None,
+        })
+        .await;
     Ok(ShareLink {
         request,
         object,
@@ -132,6 +136,7 @@ pub async fn share(conn: &Connection, req: &ShareRequest) -> Result<ShareLink> {
         signed_at: now,
         expires_at,
         credentials_expire_at: creds.expires_at,
+        register_note,
     })
 }
 
@@ -146,6 +151,8 @@ pub async fn verify(conn: &Connection, link: &ShareLink, object: &S3Uri) -> Resu
 pub async fn check_url(http: &reqwest::Client, url: &str, object: &S3Uri) -> Result<()> {
     let resp = http
         .get(url)
+        // One byte: a server that does not answer in a minute is not going to.
+        .timeout(std::time::Duration::from_secs(60))
         .header("range", "bytes=0-0")
         .send()
         .await

@@ -376,16 +376,20 @@ pub struct Backend {
     connect_task: Option<AbortHandle>,
     listing: Option<(AbortHandle, watch::Sender<usize>)>,
     transfers: HashMap<TransferId, Running>,
+    /// Paused uploads: what Cancel must give up on the server.
+    paused: HashMap<TransferId, Option<(PathBuf, S3Uri)>>,
     next_transfer: Arc<AtomicU64>,
     slots: Arc<Semaphore>,
     settings: Arc<TransferSettings>,
     register: Option<Register>,
 }
 
-/// A transfer's task, and what Cancel must give up on the server.
+/// A transfer's task, and what Cancel must give up: an upload's parts on the server, a
+/// download's partial file.
 struct Running {
     task: AbortHandle,
     upload: Option<(PathBuf, S3Uri)>,
+    download: Option<(S3Uri, PathBuf)>,
 }
 
 impl Backend {
@@ -408,6 +412,7 @@ impl Backend {
             connect_task: None,
             listing: None,
             transfers: HashMap::new(),
+            paused: HashMap::new(),
             next_transfer: Arc::new(AtomicU64::new(1)),
             slots: Arc::new(Semaphore::new(PARALLEL_TRANSFERS)),
             settings: Arc::new(opts.transfers),
@@ -648,6 +653,9 @@ impl Backend {
         let events = self.events.clone();
         let settings = self.settings.clone();
         let upload = (!transfer.download).then(|| (transfer.path.clone(), transfer.object.clone()));
+        let download = transfer
+            .download
+            .then(|| (transfer.object.clone(), transfer.path.clone()));
         let task = self.spawn(async move {
             // Waits its turn; Cancel works while waiting too.
             let Ok(_permit) = slots.acquire_owned().await else {
@@ -660,12 +668,26 @@ impl Backend {
             };
             events.send(Event::Transfer { id, update }).await;
         });
-        self.transfers.insert(id, Running { task, upload });
+        self.transfers.insert(
+            id,
+            Running {
+                task,
+                upload,
+                download,
+            },
+        );
     }
 
     fn cancel(&mut self, id: TransferId) {
-        if let Some(Running { task, upload }) = self.transfers.remove(&id) {
-            task.abort();
+        let running = self.transfers.remove(&id).map(|r| {
+            r.task.abort();
+            if let Some((object, target)) = r.download {
+                // Nothing half-downloaded stays in the user's folder.
+                crate::engine::transfer::ranged::discard_partial(&object, &target);
+            }
+            r.upload
+        });
+        if let Some(upload) = running.or_else(|| self.paused.remove(&id)) {
             // An upload in parts is given up on the server too: its parts cost storage.
             if let (Some((path, object)), Some(conn)) = (upload, self.current()) {
                 let settings = self.settings.clone();
@@ -675,7 +697,7 @@ impl Backend {
                     }
                 });
             }
-            self.events.try_send(Event::Transfer {
+            self.answer(Event::Transfer {
                 id,
                 update: TransferUpdate::Cancelled,
             });
@@ -949,11 +971,19 @@ impl Backend {
     fn pause(&mut self, id: TransferId) {
         if let Some(r) = self.transfers.remove(&id) {
             r.task.abort();
-            self.events.try_send(Event::Transfer {
+            // Kept: a Cancel of the paused row still gives its parts up on the server.
+            self.paused.insert(id, r.upload);
+            self.answer(Event::Transfer {
                 id,
                 update: TransferUpdate::Paused,
             });
         }
+    }
+
+    /// Send an event that must arrive (a row's last word), waiting for room in the queue.
+    fn answer(&self, event: Event) {
+        let events = self.events.clone();
+        self.spawn(async move { events.send(event).await });
     }
 
     fn resume_upload(&self, state: &UploadState) {

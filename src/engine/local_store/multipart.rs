@@ -228,7 +228,8 @@ impl Storage {
             let parts = check_part_list(&upload.parts, listed)?;
             (upload.info.clone(), parts)
         };
-        if precondition == Precondition::NoneMatch && self.meta(bucket, key)?.is_ok() {
+        // `meta` fails for a bucket deleted meanwhile: nothing is linked into it.
+        if self.meta(bucket, key)?.is_ok() && precondition == Precondition::NoneMatch {
             return Err(precondition_failed());
         }
         let version = new_version().map_err(|e| io_err(&e))?;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt as _};
 use sha2::Digest as _;
 
 use super::upload::ChecksumAlgorithm;
@@ -73,30 +73,35 @@ pub(super) async fn checksum_range(
     .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
 }
 
-/// `len` bytes of `file` at `offset` as a body: chunks read on a blocking thread a little
-/// ahead of the sending (one copy, from the page cache into the chunk that goes out).
+/// `len` bytes of `file` at `offset` as a body: each chunk read by one short task on the
+/// blocking pool (one copy, from the page cache into the chunk that goes out), a couple of
+/// chunks ahead of the sending. No thread is held between chunks, so many bodies at once never
+/// starve the pool that the disk writes of an embedded store share.
 pub(super) fn range_stream(
     file: Arc<File>,
     offset: u64,
     len: u64,
-) -> impl Stream<Item = std::io::Result<Bytes>> + Send + Sync + 'static {
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(AHEAD);
-    tokio::task::spawn_blocking(move || {
-        let mut at = offset;
-        let end = offset + len;
-        while at < end {
-            let n = usize::try_from((end - at).min(CHUNK as u64)).unwrap_or(CHUNK);
-            let mut buf = vec![0u8; n];
-            let read = read_exact_at(&file, &mut buf, at).map(|()| Bytes::from(buf));
-            let failed = read.is_err();
-            // The receiver is gone (the request ended): stop reading.
-            if tx.blocking_send(read).is_err() || failed {
-                return;
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    let starts: Vec<(u64, usize)> = (0..len.div_ceil(CHUNK as u64))
+        .map(|i| {
+            let at = offset + i * CHUNK as u64;
+            (
+                at,
+                usize::try_from((offset + len - at).min(CHUNK as u64)).unwrap_or(CHUNK),
+            )
+        })
+        .collect();
+    futures_util::stream::iter(starts)
+        .map(move |(at, n)| {
+            let file = file.clone();
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    let mut buf = vec![0u8; n];
+                    read_exact_at(&file, &mut buf, at).map(|()| Bytes::from(buf))
+                })
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
             }
-            at += n as u64;
-        }
-    });
-    futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    })
+        })
+        .buffered(AHEAD)
 }

@@ -16,7 +16,9 @@ pub fn safe_file_name(object: &S3Uri) -> Result<String> {
     let cleaned: String = raw
         .chars()
         .map(|c| {
-            if c == '\\' || c == '\0' || c.is_control() {
+            let windows_forbids =
+                cfg!(windows) && matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|');
+            if c == '\\' || c == '\0' || c.is_control() || windows_forbids {
                 '_'
             } else {
                 c

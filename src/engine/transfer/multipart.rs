@@ -270,7 +270,7 @@ pub fn endpoint_label(conn: &Connection) -> String {
 async fn begin(
     conn: &Connection,
     req: &UploadRequest,
-    stamp: FileStamp,
+    (file, stamp): (&Arc<std::fs::File>, FileStamp),
     part_size: u64,
     store: Option<&ResumeStore>,
     progress: Progress<'_>,
@@ -291,23 +291,24 @@ async fn begin(
             store.forget(&endpoint, &req.object, &req.path);
         } else if let Some(held) = server_parts(conn, &req.object, &state.upload_id).await? {
             // The server's word counts: keep the parts it holds whole.
-            state.parts = held
-                .into_iter()
-                .filter(|(n, (_, _, size))| {
-                    u64::from(*n) <= state.size.div_ceil(state.part_size).max(1)
-                        && *size == part_range(state.size, state.part_size, *n).1
-                })
-                .map(|(n, (etag, crc, _))| {
-                    let crc = crc.or_else(|| state.parts.get(&n).map(|p| p.crc32c.clone()));
-                    (
-                        n,
-                        DonePart {
-                            etag,
-                            crc32c: crc.unwrap_or_default(),
-                        },
-                    )
-                })
-                .collect();
+            // The server's word counts, and the file's: keep a part only if the server holds it
+            // whole and its CRC32C is that of the same bytes of the file now.
+            let count = state.size.div_ceil(state.part_size).max(1);
+            let mut kept = BTreeMap::new();
+            for (n, (etag, crc, size)) in held {
+                let range = part_range(state.size, state.part_size, n.max(1));
+                let known = crc.or_else(|| state.parts.get(&n).map(|p| p.crc32c.clone()));
+                let (true, Some(crc)) = (n >= 1 && u64::from(n) <= count && size == range.1, known)
+                else {
+                    continue;
+                };
+                let here =
+                    checksum_handle(file, range, ChecksumAlgorithm::Crc32c, &req.path).await?;
+                if here == crc {
+                    kept.insert(n, DonePart { etag, crc32c: crc });
+                }
+            }
+            state.parts = kept;
             progress.resumed(
                 state.bytes_done(),
                 u32::try_from(state.parts.len()).unwrap_or(0),
@@ -426,6 +427,7 @@ async fn upload_part(job: &PartJob<'_>, n: u32, progress: Progress<'_>) -> Resul
         }
         // A stalled connection ends: a minute, plus time for the part at 256 KiB/s.
         let limit = Duration::from_secs(60 + len / (256 * 1024));
+        let counted = std::sync::atomic::AtomicU64::new(0);
         let sent = tokio::time::timeout(
             limit,
             put_body(
@@ -434,11 +436,12 @@ async fn upload_part(job: &PartJob<'_>, n: u32, progress: Progress<'_>) -> Resul
                 (offset, len),
                 progress,
                 job.unchanged.clone(),
+                &counted,
             ),
         )
         .await;
-        let (status, err, moved) = match sent {
-            Ok((Ok(resp), _)) if resp.status().is_success() => {
+        let (status, err) = match sent {
+            Ok(Ok(resp)) if resp.status().is_success() => {
                 let etag = resp
                     .headers()
                     .get("etag")
@@ -448,15 +451,11 @@ async fn upload_part(job: &PartJob<'_>, n: u32, progress: Progress<'_>) -> Resul
                 progress.part_done();
                 return Ok(DonePart { etag, crc32c: crc });
             }
-            Ok((Ok(resp), moved)) => {
+            Ok(Ok(resp)) => {
                 let status = resp.status().as_u16();
-                (
-                    Some(status),
-                    response_error(resp, &job.req.object).await,
-                    moved,
-                )
+                (Some(status), response_error(resp, &job.req.object).await)
             }
-            Ok((Err(e), moved)) => (None, network_error(e, &job.req.object), moved),
+            Ok(Err(e)) => (None, network_error(e, &job.req.object)),
             Err(_) => (
                 None,
                 Error::new(
@@ -466,9 +465,10 @@ async fn upload_part(job: &PartJob<'_>, n: u32, progress: Progress<'_>) -> Resul
                         job.req.object
                     ),
                 ),
-                len,
             ),
         };
+        // The bytes of this attempt go back: they are sent again.
+        let moved = counted.load(std::sync::atomic::Ordering::Relaxed);
         progress.take_back(moved);
         if !(job.unchanged)() {
             return Err(changed_while_uploading(path));
@@ -487,6 +487,48 @@ async fn upload_part(job: &PartJob<'_>, n: u32, progress: Progress<'_>) -> Resul
         );
         tokio::time::sleep(backoff(attempt)).await;
     }
+}
+
+/// Send `pending` parts, `parallel` at once, saving the state after each; returns how it
+/// ended and the state with every part that was done.
+async fn send_parts(
+    job: &PartJob<'_>,
+    pending: Vec<u32>,
+    store: Option<&ResumeStore>,
+    parallel: usize,
+    progress: Progress<'_>,
+) -> (Result<()>, UploadState) {
+    let saved = std::sync::Mutex::new(job.state.clone());
+    let result: Result<()> = futures_util::stream::iter(pending)
+        .map(|n| async move { upload_part(job, n, progress).await.map(|p| (n, p)) })
+        .buffer_unordered(parallel.max(1))
+        .try_for_each(|(n, part)| {
+            let snapshot = {
+                let mut s = crate::engine::connection::lock(&saved);
+                s.parts.insert(n, part);
+                s.clone()
+            };
+            let store = store.cloned();
+            async move {
+                match store {
+                    // Written (and fsynced) on the blocking pool, not an async worker.
+                    Some(st) => tokio::task::spawn_blocking(move || st.save(&snapshot))
+                        .await
+                        .unwrap_or_else(|e| {
+                            Err(
+                                Error::new(ErrorKind::LocalIo, "Saving the upload's state stopped")
+                                    .with_detail(e.to_string()),
+                            )
+                        }),
+                    None => Ok(()),
+                }
+            }
+        })
+        .await;
+    let state = saved
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    (result, state)
 }
 
 /// Upload `req.path` to `req.object` in parts.
@@ -514,7 +556,15 @@ pub async fn upload_multipart(
     let store = settings.state_dir.as_ref().map(ResumeStore::new);
     progress.set_total(size);
     let part_size = part_size_for(size, settings.part_size);
-    let mut state = begin(conn, req, stamp, part_size, store.as_ref(), progress).await?;
+    let mut state = begin(
+        conn,
+        req,
+        (&probe, stamp),
+        part_size,
+        store.as_ref(),
+        progress,
+    )
+    .await?;
     let count = u32::try_from(size.div_ceil(state.part_size).max(1)).unwrap_or(u32::MAX);
     progress.set_parts(count);
     if state.bytes_done() > 0 {
@@ -536,23 +586,9 @@ pub async fn upload_multipart(
         unchanged: unchanged.clone(),
         file: probe.clone(),
     };
-    let saved = std::sync::Mutex::new(state.clone());
-    let result: Result<()> = futures_util::stream::iter(pending)
-        .map(|n| {
-            let job = &job;
-            async move { upload_part(job, n, progress).await.map(|p| (n, p)) }
-        })
-        .buffer_unordered(settings.parallel.max(1))
-        .try_for_each(|(n, part)| {
-            let mut s = crate::engine::connection::lock(&saved);
-            s.parts.insert(n, part);
-            let saved = store.as_ref().map_or(Ok(()), |st| st.save(&s));
-            async move { saved }
-        })
-        .await;
-    state = saved
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (result, done) =
+        send_parts(&job, pending, store.as_ref(), settings.parallel, progress).await;
+    state = done;
     let endpoint = endpoint_label(conn);
     let forget = || {
         if let Some(st) = &store {

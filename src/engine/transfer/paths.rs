@@ -12,6 +12,11 @@ use sha2::Digest as _;
 /// The longest file name most file systems take, in bytes.
 const MAX_NAME_BYTES: usize = 255;
 
+/// Characters Windows does not allow in a name (a drive's `:` among them); elsewhere all fit.
+fn not_in_names(c: char) -> bool {
+    cfg!(windows) && matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|')
+}
+
 /// One key segment as a file or folder name: `.`/`..` and the characters a name cannot hold
 /// (or that a terminal would act on) written as `%XX`; an over-long name cut and marked with
 /// a hash of the whole, so distinct segments stay distinct.
@@ -22,7 +27,7 @@ fn segment_name(segment: &str) -> String {
         _ => {
             let mut s = String::with_capacity(segment.len());
             for c in segment.chars() {
-                if c == '\\' || c == '\0' || c.is_control() {
+                if c == '\\' || c == '\0' || c.is_control() || not_in_names(c) {
                     let mut buf = [0u8; 4];
                     for b in c.encode_utf8(&mut buf).bytes() {
                         let _ = write!(s, "%{b:02X}");

@@ -117,7 +117,7 @@ async fn fetch_range(
                 format!("The download broke off; it goes on where it stopped: {object}"),
             )
             .with_detail(source_chain(&e));
-            (RangeError::Transient(err), got)
+            (RangeError::Transient(err), got + pending.len() as u64)
         })?;
         if got + (pending.len() + chunk.len()) as u64 > len {
             return Err((
@@ -125,7 +125,7 @@ async fn fetch_range(
                     ErrorKind::Server,
                     format!("The server sent more than the range asked for: {object}"),
                 )),
-                got,
+                got + pending.len() as u64,
             ));
         }
         pending.extend_from_slice(&chunk);
@@ -208,7 +208,8 @@ fn resume_point(partial: &Path, state_path: &Path, want: &PartialState) -> Resul
         })
         .filter(|_| std::fs::metadata(partial).is_ok_and(|m| m.len() == want.size));
     if let Some(s) = saved {
-        return Ok(s.done);
+        let count = want.size.div_ceil(want.chunk);
+        return Ok(s.done.into_iter().filter(|i| *i < count).collect());
     }
     open_partial(partial, want.size, true).map_err(|e| Error::local_io("write", partial, &e))?;
     Ok(BTreeSet::new())
@@ -352,7 +353,9 @@ pub async fn download_ranged(
                 // Like curl and browsers, ranges are not fsynced as they land (that doubled the
                 // time). A crash or kill loses nothing written; a power cut could lose ranges the
                 // state names, so a resumed download of a single-PUT object is checked whole
-                // against its ETag (its MD5) before it is kept.
+                // against its ETag (its MD5) before it is kept — a mismatch (or an ETag that is
+                // no MD5, as with SSE-KMS) downloads it again from the start. A multipart
+                // object's ETag cannot be checked so: after a power cut, delete the partial file.
                 if resumed > 0 && !whole_file_matches(&partial, &etag).await? {
                     let _ = std::fs::remove_file(&state_path);
                     let _ = std::fs::remove_file(&partial);
@@ -405,6 +408,14 @@ async fn whole_file_matches(path: &Path, etag: &str) -> Result<bool> {
     .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
     .map_err(|e| Error::local_io("read", path, &e))?;
     Ok(sum == etag)
+}
+
+/// Remove what an interrupted download of `object` to `target` left (a cancelled download
+/// does not resume).
+pub fn discard_partial(object: &S3Uri, target: &Path) {
+    let (partial, state) = partial_paths(object, target);
+    let _ = std::fs::remove_file(partial);
+    let _ = std::fs::remove_file(state);
 }
 
 /// Put the finished partial file in place: replacing `target` only when asked.

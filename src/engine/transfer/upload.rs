@@ -292,7 +292,8 @@ pub(super) async fn put_body(
     (offset, len): (u64, u64),
     progress: Progress<'_>,
     unchanged: Unchanged,
-) -> (reqwest::Result<reqwest::Response>, u64) {
+    moved: &std::sync::atomic::AtomicU64,
+) -> reqwest::Result<reqwest::Response> {
     // The body is read lazily by the HTTP client; progress is reported as chunks leave.
     let stream = super::body::range_stream(file, offset, len);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u64>();
@@ -313,21 +314,20 @@ pub(super) async fn put_body(
         .body(reqwest::Body::wrap_stream(stream))
         .send();
     tokio::pin!(send);
-    let mut sent = 0u64;
+    let count = |n: u64| {
+        moved.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        progress.add(n);
+    };
     let resp = loop {
         tokio::select! {
             r = &mut send => break r,
-            Some(n) = rx.recv() => {
-                sent += n;
-                progress.add(n);
-            }
+            Some(n) = rx.recv() => count(n),
         }
     };
     while let Ok(n) = rx.try_recv() {
-        sent += n;
-        progress.add(n);
+        count(n);
     }
-    (resp, sent)
+    resp
 }
 
 /// Stream the file to a presigned PUT URL.
@@ -343,12 +343,14 @@ async fn put_file(
     for (n, v) in put.headers {
         request = request.header(n.as_str(), v.as_str());
     }
-    let (resp, _) = put_body(
+    let moved = std::sync::atomic::AtomicU64::new(0);
+    let resp = put_body(
         request,
         file,
         (0, put.size),
         progress,
         put.unchanged.clone(),
+        &moved,
     )
     .await;
     let resp = resp.map_err(|e| network_error(e, object))?;

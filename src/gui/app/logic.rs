@@ -275,9 +275,12 @@ impl App {
                     t.progress.total = size;
                 }
             }
+            // A late report from a task already paused or cancelled changes nothing.
             TransferUpdate::Progress(snapshot) => {
-                t.state = TransferState::Running;
-                t.progress = snapshot;
+                if matches!(t.state, TransferState::Waiting | TransferState::Running) {
+                    t.state = TransferState::Running;
+                    t.progress = snapshot;
+                }
             }
             TransferUpdate::Paused => t.state = TransferState::Paused,
             TransferUpdate::Done { object, link } => {

@@ -129,35 +129,36 @@ impl App {
                     self.refresh();
                 }
                 self.selection_buttons(ui);
-                ui.separator();
-                if ui
-                    .button("🔗 Links")
-                    .on_hover_text("Every link made: countdowns, Copy, Check, how to revoke")
-                    .clicked()
-                {
-                    self.open_links();
-                }
-                if let Some(location) = self.listing.as_ref().map(Listing::location)
-                    && ui
-                        .button("📥 Request files…")
-                        .on_hover_text("Let someone upload files into this folder")
-                        .clicked()
-                {
-                    self.request_form = Some(RequestForm::new(
-                        &location,
-                        ExpiryPicker::new("1d".parse().unwrap_or_default()),
-                    ));
-                }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.button("⚙").on_hover_text("Settings").clicked() {
                         self.settings =
                             Some(SettingsDraft::new(self.default_expiry(), &self.config.app));
                     }
+                    if let Some(location) = self.listing.as_ref().map(Listing::location)
+                        && ui
+                            .button("📥 Request files…")
+                            .on_hover_text("Let someone upload files into this folder")
+                            .clicked()
+                    {
+                        self.request_form = Some(RequestForm::new(
+                            &location,
+                            ExpiryPicker::new("1d".parse().unwrap_or_default()),
+                        ));
+                    }
+                    if ui
+                        .button("🔗 Links")
+                        .on_hover_text("Every link made: countdowns, Copy, Check, how to revoke")
+                        .clicked()
+                    {
+                        self.open_links();
+                    }
                     if let Some(l) = self.listing.as_mut() {
+                        // The filter takes what room is left (the selection's buttons come first).
+                        let width = (ui.available_width() - 48.0).clamp(64.0, 180.0);
                         let edit = ui.add(
                             egui::TextEdit::singleline(&mut l.filter)
                                 .hint_text("names containing…")
-                                .desired_width(180.0),
+                                .desired_width(width),
                         );
                         let label = ui.label("Filter");
                         let edit = edit.labelled_by(label.id);

@@ -48,8 +48,9 @@ pub(super) async fn checksum_range(
     len: u64,
     algorithm: ChecksumAlgorithm,
 ) -> std::io::Result<String> {
+    // Allocated before the hop, as in `range_stream`, so the blocking threads keep no arenas.
+    let mut buf = vec![0u8; 1024 * 1024];
     tokio::task::spawn_blocking(move || {
-        let mut buf = vec![0u8; 1024 * 1024];
         let mut crc = 0u32;
         let mut sha = sha2::Sha256::new();
         let mut at = offset;
@@ -94,9 +95,12 @@ pub(super) fn range_stream(
     futures_util::stream::iter(starts)
         .map(move |(at, n)| {
             let file = file.clone();
+            // Allocated here, on an async worker, not on the blocking thread: glibc gives each
+            // thread that allocates its own arena, and a pool of them each keeping freed chunks
+            // doubled the peak memory of an upload.
+            let mut buf = vec![0u8; n];
             async move {
                 tokio::task::spawn_blocking(move || {
-                    let mut buf = vec![0u8; n];
                     read_exact_at(&file, &mut buf, at).map(|()| Bytes::from(buf))
                 })
                 .await

@@ -715,4 +715,42 @@ async fn ls_escapes_control_characters_on_a_terminal_and_survives_odd_servers() 
         text.contains("\\x1b]0;pwned\\x07\\x1b[2Jx\\u{202e}gpj.exe"),
         "{text:?}"
     );
+
+    // A server (not S3, not ours) that answers folders not under the prefix asked for, one cut
+    // inside the prefix's two-byte character and one shorter than it: listed whole, no panic.
+    let odd = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let odd_endpoint = format!("http://{}", odd.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        use std::io::{BufRead as _, Write as _};
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+            <ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+            <Name>shared</Name><Prefix>\u{e9}</Prefix><KeyCount>2</KeyCount>\
+            <MaxKeys>1000</MaxKeys><Delimiter>/</Delimiter><IsTruncated>false</IsTruncated>\
+            <CommonPrefixes><Prefix>a\u{e9}/</Prefix></CommonPrefixes>\
+            <CommonPrefixes><Prefix>x</Prefix></CommonPrefixes></ListBucketResult>";
+        for conn in odd.incoming().flatten() {
+            let mut reader = std::io::BufReader::new(&conn);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let _ = write!(
+                &conn,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{xml}",
+                xml.len()
+            );
+        }
+    });
+    let out = store
+        .cli(
+            &["ls", "s3://shared/\u{e9}", "--endpoint", &odd_endpoint],
+            &[],
+        )
+        .await;
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text} {}", stderr(&out));
+    assert!(
+        text.contains("PRE a\u{e9}/") && text.contains("PRE x"),
+        "{text:?}"
+    );
 }

@@ -686,14 +686,7 @@ async fn ls_escapes_control_characters_on_a_terminal_and_survives_odd_servers() 
     let store = TestStore::start().await;
     let conn = store.conn();
     let evil = "docs/\u{1b}]0;pwned\u{7}\u{1b}[2Jx\u{202e}gpj.exe";
-    conn.client()
-        .put_object()
-        .bucket("shared")
-        .key(evil)
-        .body(b"e".to_vec().into())
-        .send()
-        .await
-        .expect("put");
+    support::put(&conn, evil, b"e").await;
     // Piped (a script): the key as it is.
     let piped = store.cli(&["ls", "s3://shared/docs/"], &[]).await;
     assert!(stdout(&piped).contains(evil));

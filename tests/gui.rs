@@ -17,7 +17,7 @@ use s3share::engine::transfer::multipart::TransferSettings;
 use s3share::gui::app::{App, LOCAL_BANNER};
 use s3share::gui::backend::{Backend, BackendOptions, ConnectTarget};
 use s3share::gui::state::{Listing, Loadable, TransferState};
-use support::{Faults, Proxy, TestStore, pattern};
+use support::{Faults, Proxy, TestStore, pattern, put};
 
 /// The app in a harness, the runtime its work runs on, and what it copied.
 struct Gui {
@@ -162,17 +162,6 @@ fn fetch(rt: &tokio::runtime::Runtime, url: &str) -> (u16, Vec<u8>) {
         let status = resp.status().as_u16();
         (status, resp.bytes().await.expect("body").to_vec())
     })
-}
-
-async fn put(conn: &Connection, key: &str, body: &[u8]) {
-    conn.client()
-        .put_object()
-        .bucket("shared")
-        .key(key)
-        .body(body.to_vec().into())
-        .send()
-        .await
-        .expect("put");
 }
 
 #[test]

@@ -267,17 +267,7 @@ async fn the_store_refuses_links_longer_than_seven_days() {
     // must not honour one.
     let creds = store.conn().signing_credentials().await.expect("creds");
     let addr = store.conn().object_address("shared", "w.txt", "us-east-1");
-    let input = s3share::engine::presign::PresignInput {
-        method: "GET",
-        scheme: &addr.scheme,
-        authority: &addr.authority,
-        path: &addr.path,
-        query: &[],
-        headers: &[],
-        region: "us-east-1",
-        expires: Expiry::DEFAULT,
-        now: SystemTime::now(),
-    };
+    let input = support::presign_input("GET", &addr, &[]);
     let eight_days = s3share::engine::presign::presign_with_raw_expiry(&creds, &input, 8 * 86_400);
     assert_eq!(
         http()

@@ -537,14 +537,7 @@ async fn a_prefix_downloads_whole_with_awkward_keys_inside_the_folder() {
         "tree/folder-marker/",
     ];
     for (i, key) in keys.iter().enumerate() {
-        conn.client()
-            .put_object()
-            .bucket("shared")
-            .key(*key)
-            .body(pattern(1000 + i * 7, i as u64).into())
-            .send()
-            .await
-            .expect("put");
+        support::put(&conn, key, &pattern(1000 + i * 7, i as u64)).await;
     }
     let outside = store.scratch().join("out");
     let into = outside.join("into");
@@ -602,17 +595,7 @@ fn an_interrupted_download_resumes_with_ranges() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let store = rt.block_on(TestStore::start());
     let bytes = pattern(30 * MIB, 33);
-    rt.block_on(
-        store
-            .conn()
-            .client()
-            .put_object()
-            .bucket("shared")
-            .key("iso/disk.img")
-            .body(bytes.clone().into())
-            .send(),
-    )
-    .expect("put");
+    rt.block_on(support::put(&store.conn(), "iso/disk.img", &bytes));
     let proxy = rt.block_on(Proxy::start(&store.store.endpoint_url(), Faults::default()));
     let target = dir.path().join("disk.img");
     let command = || {

@@ -5,7 +5,6 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use s3share::engine::local_store::{LocalCredentials, LocalStore, LocalStoreOptions, StoreExtras};
 use s3share::engine::register::{LinkKind, NewRecord, Register, Signer};
@@ -204,14 +203,7 @@ async fn check_says_when_the_signer_may_no_longer_read_the_object() {
     })
     .await;
     let conn = store.conn();
-    conn.client()
-        .put_object()
-        .bucket("shared")
-        .key("report.txt")
-        .body(b"r".to_vec().into())
-        .send()
-        .await
-        .expect("put");
+    support::put(&conn, "report.txt", b"r").await;
     // A link the powerless key signed (as a signer that lost its permission would have).
     let creds = s3share::engine::presign::SigningCredentials {
         access_key_id: powerless.access_key_id.clone(),
@@ -220,22 +212,9 @@ async fn check_says_when_the_signer_may_no_longer_read_the_object() {
         expires_at: None,
     };
     let addr = conn.object_address("shared", "report.txt", "us-east-1");
-    let now = SystemTime::now();
-    let expires = s3share::engine::Expiry::DEFAULT;
-    let signed = s3share::engine::presign::presign(
-        &creds,
-        &s3share::engine::presign::PresignInput {
-            method: "GET",
-            scheme: &addr.scheme,
-            authority: &addr.authority,
-            path: &addr.path,
-            query: &[],
-            headers: &[],
-            region: "us-east-1",
-            expires,
-            now,
-        },
-    );
+    let input = support::presign_input("GET", &addr, &[]);
+    let (now, expires) = (input.now, input.expires);
+    let signed = s3share::engine::presign::presign(&creds, &input);
     let object = s3share::engine::S3Uri::new("shared", "report.txt");
     register_of(&store)
         .record(

@@ -3,9 +3,9 @@
 
 mod support;
 
-use s3share::engine::presign::{PresignInput, presign};
+use s3share::engine::presign::presign;
 use s3share::engine::transfer::TransferProgress;
-use s3share::engine::{ChecksumAlgorithm, ErrorKind, Expiry, S3Uri, UploadRequest, upload};
+use s3share::engine::{ChecksumAlgorithm, ErrorKind, S3Uri, UploadRequest, upload};
 use support::{TestStore, http, pattern, sha256};
 
 /// Download through the engine's one download operation.
@@ -130,17 +130,7 @@ async fn if_none_match_closes_the_race_on_the_server() {
     let sign = || {
         presign(
             &creds,
-            &PresignInput {
-                method: "PUT",
-                scheme: &addr.scheme,
-                authority: &addr.authority,
-                path: &addr.path,
-                query: &[],
-                headers: &[("if-none-match", "*")],
-                region: "us-east-1",
-                expires: Expiry::DEFAULT,
-                now: std::time::SystemTime::now(),
-            },
+            &support::presign_input("PUT", &addr, &[("if-none-match", "*")]),
         )
     };
     let first = sign();
@@ -168,17 +158,7 @@ async fn a_damaged_body_is_rejected_and_nothing_is_stored() {
     );
     let signed = presign(
         &creds,
-        &PresignInput {
-            method: "PUT",
-            scheme: &addr.scheme,
-            authority: &addr.authority,
-            path: &addr.path,
-            query: &[],
-            headers: &[("x-amz-checksum-crc32c", &crc)],
-            region: "us-east-1",
-            expires: Expiry::DEFAULT,
-            now: std::time::SystemTime::now(),
-        },
+        &support::presign_input("PUT", &addr, &[("x-amz-checksum-crc32c", &crc)]),
     );
     let resp = http()
         .put(signed.url())

@@ -259,7 +259,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         .max_blocking_threads(16)
         .build()
         .context("could not start the async runtime")?;
-    runtime.block_on(run_async(cli.global, command))
+    // The same step to take as the app names, e.g. the `aws sso login` for this profile.
+    let settings = cli.global.settings();
+    runtime
+        .block_on(run_async(cli.global, command))
+        .map_err(|e| match e.downcast::<Error>() {
+            Ok(err) => settings.explain(err).into(),
+            Err(e) => e,
+        })
 }
 
 pub(crate) async fn connect(global: &GlobalArgs) -> Result<Connection, Error> {

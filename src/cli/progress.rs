@@ -1,13 +1,12 @@
 //! Progress bars on stderr, drawn from the engine's [`TransferProgress`]: one bar per file,
 //! plus a total when there are several, all reading the same numbers the GUI shows.
 
-use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::engine::humanize::{human_size, rate_and_time_left};
+use crate::engine::humanize::{human_size, transfer_status};
 use crate::engine::transfer::{ProgressSnapshot, TransferProgress};
 
 /// The bars of one command.
@@ -89,18 +88,7 @@ impl Bars {
             last.0 = Some(Instant::now());
             drawn.set_length(s.total);
             drawn.set_position(s.done);
-            let mut text = if s.rate > 0.0 {
-                rate_and_time_left(s.rate, s.eta)
-            } else {
-                String::new()
-            };
-            if s.parts_total > 1 {
-                let _ = write!(text, " · part {}/{}", s.parts_done, s.parts_total);
-            }
-            if s.retries > 0 {
-                let _ = write!(text, " · {} retried", s.retries);
-            }
-            drawn.set_prefix(text);
+            drawn.set_prefix(transfer_status(s));
         });
         (progress, bar)
     }

@@ -39,12 +39,7 @@ pub async fn posture(global: &GlobalArgs, bucket: &S3Uri) -> anyhow::Result<()> 
 
 /// `policy s3://BUCKET/PREFIX/ [--upload] [--browse]`: the signer's IAM policy, as JSON.
 pub fn policy(location: &S3Uri, needs: SignerNeeds) -> anyhow::Result<()> {
-    if !(location.key.is_empty() || location.key.ends_with('/')) {
-        return Err(Error::invalid(format!(
-            "A signer's policy covers a prefix: end it with a slash, like {location}/"
-        ))
-        .into());
-    }
+    location.require_prefix("A signer's policy covers a prefix")?;
     let json = serde_json::to_string_pretty(&signer_policy(location, needs))?;
     println!("{json}");
     Ok(())
@@ -57,15 +52,7 @@ fn link_line(r: &LinkRecord, now: SystemTime, check: Option<&str>) -> String {
         LinkKind::Link => "link",
         LinkKind::Request => "upload-request",
     };
-    let signer = format!(
-        "{}{}",
-        r.signer.short_key(),
-        if r.signer.temporary {
-            " (temporary)"
-        } else {
-            ""
-        }
-    );
+    let signer = r.signer.label();
     let ends = time::OffsetDateTime::from_unix_timestamp(r.expires_unix)
         .map(format_iso)
         .unwrap_or_default();
@@ -166,9 +153,7 @@ pub async fn request(global: &GlobalArgs, args: RequestArgs) -> anyhow::Result<(
         eprintln!("{}", shown(note));
     }
     if form.cut_short {
-        eprintln!(
-            "warning: the request stops working when the signing credentials expire, before the time asked for (temporary credentials); sign with long-term credentials for a longer one"
-        );
+        eprintln!("warning: {}", crate::engine::humanize::REQUEST_CUT_SHORT);
     }
     if let Some(path) = &args.html {
         write_page(path, &form.html_page())?;

@@ -58,7 +58,7 @@ impl ConnectionSettings {
                 let detail = e.detail().unwrap_or_default().to_owned();
                 Error::new(
                     ErrorKind::ExpiredCredentials,
-                    format!("The sign-in session of profile {p} has expired. Run `aws sso login --profile {p}`, then try again (F5 in the app)."),
+                    format!("The sign-in session of profile {p} has expired. Run `aws sso login --profile {p}`, then try again."),
                 )
                 .with_detail(detail)
             }
@@ -292,10 +292,6 @@ impl Connection {
     pub fn with_register(mut self, register: super::register::Register) -> Self {
         self.register = Some(register);
         self
-    }
-
-    pub fn register(&self) -> Option<&super::register::Register> {
-        self.register.as_ref()
     }
 
     /// Record a link made on this connection (nothing without a register), on the blocking

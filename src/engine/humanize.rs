@@ -231,6 +231,23 @@ pub fn rate_and_time_left(bytes_per_sec: f64, left: Option<Duration>) -> String 
     }
 }
 
+/// "2.3 MiB/s, 12 seconds left · part 3/40 · 1 retried": a transfer under way, as the CLI's
+/// bars and the GUI's panel both show it.
+pub fn transfer_status(p: &crate::engine::transfer::progress::ProgressSnapshot) -> String {
+    let mut text = if p.rate > 0.0 {
+        rate_and_time_left(p.rate, p.eta)
+    } else {
+        String::new()
+    };
+    if p.parts_total > 1 {
+        let _ = write!(text, " · part {}/{}", p.parts_done, p.parts_total);
+    }
+    if p.retries > 0 {
+        let _ = write!(text, " · {} retried", p.retries);
+    }
+    text
+}
+
 /// "14:05" today, "23 Nov 14:05" this year, else "23 Nov 2024": a listing's modified time.
 pub fn format_modified(now: OffsetDateTime, at: OffsetDateTime) -> String {
     let at = to_local(at);
@@ -278,7 +295,10 @@ pub fn cut_short_note(signed_at: SystemTime, asked: SystemTime, real: SystemTime
     )
 }
 
-/// The CLI's warning for the same: both times, and what to do.
+/// An upload request that ends before the time asked for, in the CLI and the app alike.
+pub const REQUEST_CUT_SHORT: &str = "The request ends early: the signing credentials are temporary and expire before the time asked for. Sign with long-term credentials for a longer one.";
+
+/// The CLI's warning for a link cut short so: both times, and what to do.
 pub fn cut_short_warning(signed_at: SystemTime, requested: Duration, real: SystemTime) -> String {
     let now = OffsetDateTime::from(signed_at);
     let asked_end = now + requested;

@@ -65,6 +65,18 @@ impl S3Uri {
         }
     }
 
+    /// A bucket or a folder (a key that is empty or ends in `/`), as policies and upload
+    /// requests need; `what` says what needs one ("A signer's policy covers a prefix").
+    pub fn require_prefix(&self, what: &str) -> Result<(), Error> {
+        if self.key.is_empty() || self.key.ends_with('/') {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!(
+                "{what}: end it with a slash, like {self}/"
+            )))
+        }
+    }
+
     /// The key, which must name an object that a URL can reach: a `.` or `..` segment
     /// (`a/../b`) is folded away by browsers and HTTP clients before the request is sent, so no
     /// link or presigned upload to such a key can work.

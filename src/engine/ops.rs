@@ -187,9 +187,9 @@ pub async fn download_file(
             .await
             .map_err(|e| Error::local_io("create the folder", dir, &e))?;
     }
-    let size = head_object(conn, object).await?.size;
-    if size > settings.multipart_threshold {
-        download_ranged(conn, object, &target, overwrite, settings, progress).await
+    let head = head_object(conn, object).await?;
+    if head.size > settings.multipart_threshold {
+        download_ranged(conn, object, head, &target, overwrite, settings, progress).await
     } else {
         download_to(conn, object, &target, overwrite, progress).await
     }
@@ -272,11 +272,16 @@ pub async fn discard_upload_of(
     object: &S3Uri,
     settings: &TransferSettings,
 ) -> Result<()> {
-    let endpoint = multipart::endpoint_label(conn);
-    let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-    let found = unfinished_uploads(settings)
-        .into_iter()
-        .find(|s| s.endpoint == endpoint && s.object() == *object && s.path == path);
+    let Some(dir) = &settings.state_dir else {
+        return Ok(());
+    };
+    let (store, endpoint) = (ResumeStore::new(dir), multipart::endpoint_label(conn));
+    let (object, path) = (object.clone(), path.to_owned());
+    // A small file read (and a canonicalize) on the blocking pool, not an async worker.
+    let found = tokio::task::spawn_blocking(move || store.load(&endpoint, &object, &path))
+        .await
+        .ok()
+        .flatten();
     match found {
         Some(state) => discard_upload(conn, &state, settings).await,
         None => Ok(()),

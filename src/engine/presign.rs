@@ -48,6 +48,16 @@ pub struct SigningCredentials {
     pub expires_at: Option<SystemTime>,
 }
 
+impl SigningCredentials {
+    /// When a link signed at `now` to last `expires` really stops working: then, or when
+    /// these credentials expire, whichever comes first.
+    pub fn link_end(&self, now: SystemTime, expires: Expiry) -> SystemTime {
+        let requested_end = now + expires.duration();
+        self.expires_at
+            .map_or(requested_end, |c| c.min(requested_end))
+    }
+}
+
 impl From<&aws_credential_types::Credentials> for SigningCredentials {
     fn from(c: &aws_credential_types::Credentials) -> Self {
         Self {

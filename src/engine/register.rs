@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::error::{Error, ErrorKind, Result};
-use super::humanize::{format_clock, format_duration, round_for_people};
+use super::humanize::{describe_deadline, format_clock, format_duration, round_for_people};
 use super::location::S3Uri;
 
 /// How long an expired entry stays listed (`links --all`).
@@ -48,6 +48,12 @@ impl Signer {
         } else {
             k.clone()
         }
+    }
+
+    /// `AKIA…WXYZ (temporary)`: the key, and whether it is a temporary one.
+    pub fn label(&self) -> String {
+        let temporary = if self.temporary { " (temporary)" } else { "" };
+        format!("{}{temporary}", self.short_key())
     }
 }
 
@@ -175,10 +181,9 @@ impl LinkRecord {
     pub fn lifetime_text(&self, now: SystemTime) -> String {
         let end = self.expires_at();
         match end.duration_since(now) {
-            Ok(left) => format!(
-                "expires in {}, at {}",
-                format_duration(round_for_people(left)),
-                format_clock(
+            Ok(_) => format!(
+                "expires {}",
+                describe_deadline(
                     time::OffsetDateTime::from(now),
                     time::OffsetDateTime::from(end)
                 )

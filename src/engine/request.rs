@@ -159,11 +159,7 @@ impl UploadRequestForm {
 /// Sign an upload request and record it in the register.
 pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<UploadRequestForm> {
     let prefix = &spec.prefix;
-    if !(prefix.key.is_empty() || prefix.key.ends_with('/')) {
-        return Err(Error::invalid(format!(
-            "An upload request names a folder: end it with a slash, like {prefix}/"
-        )));
-    }
+    prefix.require_prefix("An upload request names a folder")?;
     if prefix.key.split('/').any(|s| s == "." || s == "..") {
         return Err(Error::invalid(format!(
             "This prefix has a \".\" or \"..\" part, which browsers fold away: {prefix}"
@@ -207,10 +203,7 @@ pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<Uploa
             now,
         },
     );
-    let requested_end = now + spec.expires.duration();
-    let expires_at = creds
-        .expires_at
-        .map_or(requested_end, |c| c.min(requested_end));
+    let expires_at = creds.link_end(now, spec.expires);
     let form = UploadRequestForm {
         post,
         prefix: prefix.clone(),
@@ -218,7 +211,7 @@ pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<Uploa
         content_type: spec.content_type.clone(),
         signed_at: now,
         expires_at,
-        cut_short: expires_at < requested_end,
+        cut_short: expires_at < now + spec.expires.duration(),
         register_note: None,
     };
     let register_note = conn

@@ -110,10 +110,7 @@ pub async fn share(conn: &Connection, req: &ShareRequest) -> Result<ShareLink> {
             now,
         },
     );
-    let requested_end = now + req.expires.duration();
-    let expires_at = creds
-        .expires_at
-        .map_or(requested_end, |c| c.min(requested_end));
+    let expires_at = creds.link_end(now, req.expires);
     // Every link made is kept in the register, with how to revoke it.
     let register_note = conn
         .record(NewRecord {

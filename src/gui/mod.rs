@@ -34,8 +34,10 @@ pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
     };
     let aws_files = AwsFiles::for_user();
     let env_credentials = crate::engine::connection::env_credentials();
-    let configured = crate::engine::connection::aws_configured(aws_files.as_ref());
-    let start = start_target(requested, &config, configured);
+    // The AWS files are read for this only when nothing else decides where to start.
+    let start = start_target(requested, &config, || {
+        crate::engine::connection::aws_configured(aws_files.as_ref())
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         // File reads and writes run on the blocking pool: a few threads are plenty, and each
@@ -87,11 +89,11 @@ pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
 }
 
 /// What to connect to first: what the command line says; else the connection used last; else
-/// AWS when any credentials or profile are `configured`; else the local store.
+/// AWS when any credentials or profile are `configured` (asked last); else the local store.
 pub fn start_target(
     requested: ConnectionSettings,
     config: &Config,
-    configured: bool,
+    configured: impl FnOnce() -> bool,
 ) -> ConnectTarget {
     if requested.endpoint.is_some() || requested.profile.is_some() {
         return ConnectTarget::Settings(requested);
@@ -110,7 +112,7 @@ pub fn start_target(
             });
         }
     }
-    if configured {
+    if configured() {
         ConnectTarget::Settings(requested)
     } else {
         ConnectTarget::Local

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 use super::backend::{Clash, PlannedTransfer, TransferId};
-use crate::engine::humanize::{rate_and_time_left, thousands};
+use crate::engine::humanize::{thousands, transfer_status};
 use crate::engine::transfer::ProgressSnapshot;
 use crate::engine::{Entry, Error, Expiry, S3Uri, ShareLink};
 
@@ -396,19 +396,7 @@ impl Transfer {
 
     /// "2.3 MiB/s, 12 seconds left · part 3/40"
     pub fn rate_text(&self) -> String {
-        let p = &self.progress;
-        let mut text = if p.rate > 0.0 {
-            rate_and_time_left(p.rate, p.eta)
-        } else {
-            String::new()
-        };
-        if p.parts_total > 1 {
-            let _ = write!(text, " · part {}/{}", p.parts_done, p.parts_total);
-        }
-        if p.retries > 0 {
-            let _ = write!(text, " · {} retried", p.retries);
-        }
-        text
+        transfer_status(&self.progress)
     }
 
     /// Can it be paused (an upload under way)?

@@ -447,3 +447,35 @@ pub fn conn_to(endpoint: &str, credentials: &LocalCredentials) -> Connection {
     };
     Connection::from_sdk_config(settings, sdk, Some(provider)).expect("connection")
 }
+
+/// PUT `body` as `key` in the store's bucket `shared`, through the SDK.
+pub async fn put(conn: &Connection, key: &str, body: &[u8]) {
+    conn.client()
+        .put_object()
+        .bucket("shared")
+        .key(key)
+        .body(body.to_vec().into())
+        .send()
+        .await
+        .expect("put");
+}
+
+/// What to presign for `method` on `addr` (us-east-1, the default expiry, signed now), with
+/// `headers` signed too.
+pub fn presign_input<'a>(
+    method: &'a str,
+    addr: &'a s3share::engine::connection::ObjectAddress,
+    headers: &'a [(&'a str, &'a str)],
+) -> s3share::engine::presign::PresignInput<'a> {
+    s3share::engine::presign::PresignInput {
+        method,
+        scheme: &addr.scheme,
+        authority: &addr.authority,
+        path: &addr.path,
+        query: &[],
+        headers,
+        region: "us-east-1",
+        expires: s3share::engine::Expiry::DEFAULT,
+        now: std::time::SystemTime::now(),
+    }
+}

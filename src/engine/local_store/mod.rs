@@ -102,7 +102,15 @@ impl LocalStore {
         let addr = listener.local_addr().map_err(|e| {
             Error::new(ErrorKind::LocalIo, "No local address").with_detail(e.to_string())
         })?;
-        let storage = Arc::new(storage::Storage::open(&opts.data_dir)?);
+        // Opening reads every object's metadata: on the blocking pool, not an async worker.
+        let data_dir = opts.data_dir.clone();
+        let storage = tokio::task::spawn_blocking(move || storage::Storage::open(&data_dir))
+            .await
+            .map_err(|e| {
+                Error::new(ErrorKind::LocalIo, "Opening the store stopped")
+                    .with_detail(e.to_string())
+            })??;
+        let storage = Arc::new(storage);
         let mut users = s3s::auth::SimpleAuth::from_single(
             opts.credentials.access_key_id.clone(),
             opts.credentials.secret_access_key.expose().to_owned(),
@@ -175,13 +183,7 @@ impl LocalStore {
 
     /// Connection settings that reach this store.
     pub fn connection_settings(&self) -> ConnectionSettings {
-        ConnectionSettings {
-            name: Some(LOCAL_STORE_NAME.into()),
-            endpoint: Some(self.endpoint_url()),
-            region: Some(self.region.clone()),
-            path_style: true,
-            ..ConnectionSettings::default()
-        }
+        settings_for(&self.endpoint_url(), &self.region)
     }
 
     /// A connection to this store with its credentials, independent of the environment.
@@ -235,14 +237,22 @@ pub fn connect_to(
         .region(aws_sdk_s3::config::Region::new(region.to_owned()))
         .credentials_provider(provider.clone())
         .build();
-    let settings = ConnectionSettings {
+    super::connection::Connection::from_sdk_config(
+        settings_for(endpoint, region),
+        sdk_config,
+        Some(provider),
+    )
+}
+
+/// Connection settings for an embedded store at `endpoint`: path-style, named as the app shows it.
+fn settings_for(endpoint: &str, region: &str) -> ConnectionSettings {
+    ConnectionSettings {
         name: Some(LOCAL_STORE_NAME.into()),
         endpoint: Some(endpoint.to_owned()),
         region: Some(region.to_owned()),
         path_style: true,
         ..ConnectionSettings::default()
-    };
-    super::connection::Connection::from_sdk_config(settings, sdk_config, Some(provider))
+    }
 }
 
 /// Default options: the user's data folder, generated credentials, the default region.

@@ -23,9 +23,7 @@ use s3s::dto::{
 use s3s::{S3Error, S3Result, s3_error};
 use serde::{Deserialize, Serialize};
 
-use super::objects::{
-    Expected, MAX_PUT, Store, blocking, length, now_nanos, receive_error, verify_received,
-};
+use super::objects::{Expected, Store, blocking, length, now_nanos, receive_declared};
 use super::storage::{
     ObjectMeta, Precondition, Storage, io_err, key_hash, new_version, precondition_failed,
     private_dir, sync_dir, write_atomic,
@@ -242,7 +240,7 @@ impl Storage {
         let mut crcs = Vec::with_capacity(parts.len() * 4);
         let b64 = base64::engine::general_purpose::STANDARD;
         for (i, part) in parts.iter().enumerate() {
-            let target = shard.join(format!("{h}.{version}.{i}.data"));
+            let target = shard.join(super::storage::segment_file_name(&h, &version, i));
             let linked_ok =
                 std::fs::hard_link(part_file(&upload_dir, part.number, &part.version), &target);
             if let Err(e) = linked_ok {
@@ -339,12 +337,6 @@ fn part_number(n: i32) -> S3Result<u32> {
         })
 }
 
-fn etag_text(etag: &s3s::dto::ETag) -> String {
-    match etag {
-        s3s::dto::ETag::Strong(s) | s3s::dto::ETag::Weak(s) => s.clone(),
-    }
-}
-
 pub(super) async fn create(
     store: &Store,
     input: CreateMultipartUploadInput,
@@ -381,27 +373,17 @@ pub(super) async fn upload_part(
     store
         .storage
         .upload_info(&input.bucket, &input.key, &input.upload_id)?;
-    if input
-        .content_length
-        .is_some_and(|n| u64::try_from(n).unwrap_or(0) > MAX_PUT)
-    {
-        return Err(receive_error(super::storage::ReceiveError::TooLarge));
-    }
-    let body = input.body.ok_or_else(|| s3_error!(IncompleteBody))?;
-    let received = store
-        .storage
-        .receive(body, MAX_PUT, input.checksum_sha256.is_some())
-        .await
-        .map_err(receive_error)?;
-    let (_, sha) = verify_received(
-        &received,
+    let (received, _, sha) = receive_declared(
+        &store.storage,
+        input.body,
         &Expected {
             content_md5: input.content_md5.as_deref(),
             crc32c: input.checksum_crc32c.as_deref(),
             sha256: input.checksum_sha256.as_deref(),
             content_length: input.content_length,
         },
-    )?;
+    )
+    .await?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let part = PartMeta {
         number,
@@ -434,18 +416,16 @@ pub(super) async fn complete(
         .into_iter()
         .map(|p| {
             let number = part_number(p.part_number.unwrap_or(0))?;
-            Ok((number, p.e_tag.as_ref().map(etag_text).unwrap_or_default()))
+            Ok((
+                number,
+                p.e_tag
+                    .as_ref()
+                    .map(|e| e.value().to_owned())
+                    .unwrap_or_default(),
+            ))
         })
         .collect::<S3Result<Vec<_>>>()?;
-    let precondition = if input
-        .if_none_match
-        .as_ref()
-        .is_some_and(s3s::dto::ETagCondition::is_any)
-    {
-        Precondition::NoneMatch
-    } else {
-        Precondition::None
-    };
+    let precondition = Precondition::from_if_none_match(input.if_none_match.as_ref());
     let storage = store.storage.clone();
     let (bucket, key, id) = (input.bucket.clone(), input.key.clone(), input.upload_id);
     let meta = blocking(move || storage.complete_upload(&bucket, &key, &id, &listed, precondition))

@@ -59,7 +59,7 @@ pub(super) struct Expected<'a> {
 
 /// Check a received body against what the client said it sent; returns the base64 CRC32C and
 /// SHA-256 to keep (those the client asked for).
-pub(super) fn verify_received(
+fn verify_received(
     received: &super::storage::Received,
     expected: &Expected<'_>,
 ) -> S3Result<(Option<String>, Option<String>)> {
@@ -97,6 +97,29 @@ pub(super) fn verify_received(
         ));
     }
     Ok((crc, sha.filter(|_| expected.sha256.is_some())))
+}
+
+/// A PUT's or an UploadPart's body: refused unread when it declares more than 5 GiB, else
+/// received into staging and held to the length and checksums the request declared. Returns
+/// it with the base64 CRC32C and SHA-256 to keep.
+pub(super) async fn receive_declared(
+    storage: &Storage,
+    body: Option<StreamingBlob>,
+    expected: &Expected<'_>,
+) -> S3Result<(super::storage::Received, Option<String>, Option<String>)> {
+    if expected
+        .content_length
+        .is_some_and(|n| u64::try_from(n).unwrap_or(0) > MAX_PUT)
+    {
+        return Err(receive_error(ReceiveError::TooLarge));
+    }
+    let body = body.ok_or_else(|| s3_error!(IncompleteBody))?;
+    let received = storage
+        .receive(body, MAX_PUT, expected.sha256.is_some())
+        .await
+        .map_err(receive_error)?;
+    let (crc, sha) = verify_received(&received, expected)?;
+    Ok((received, crc, sha))
 }
 
 pub(super) fn receive_error(e: ReceiveError) -> S3Error {
@@ -325,40 +348,24 @@ impl S3 for Store {
         if !self.storage.has_bucket(&bucket) {
             return Err(s3_error!(NoSuchBucket));
         }
-        if input
-            .content_length
-            .is_some_and(|n| u64::try_from(n).unwrap_or(0) > MAX_PUT)
+        let precondition = Precondition::from_if_none_match(input.if_none_match.as_ref());
+        // Checked before the body too, so a refused PUT costs no upload.
+        if matches!(precondition, Precondition::NoneMatch)
+            && self.storage.meta(&bucket, &input.key)?.is_ok()
         {
-            return Err(receive_error(ReceiveError::TooLarge));
+            return Err(super::storage::precondition_failed());
         }
-        let precondition = if input
-            .if_none_match
-            .as_ref()
-            .is_some_and(s3s::dto::ETagCondition::is_any)
-        {
-            // Checked before the body too, so a refused PUT costs no upload.
-            if self.storage.meta(&bucket, &input.key)?.is_ok() {
-                return Err(super::storage::precondition_failed());
-            }
-            Precondition::NoneMatch
-        } else {
-            Precondition::None
-        };
-        let body = input.body.ok_or_else(|| s3_error!(IncompleteBody))?;
-        let received = self
-            .storage
-            .receive(body, MAX_PUT, input.checksum_sha256.is_some())
-            .await
-            .map_err(receive_error)?;
-        let (crc, sha) = verify_received(
-            &received,
+        let (received, crc, sha) = receive_declared(
+            &self.storage,
+            input.body,
             &Expected {
                 content_md5: input.content_md5.as_deref(),
                 crc32c: input.checksum_crc32c.as_deref(),
                 sha256: input.checksum_sha256.as_deref(),
                 content_length: input.content_length,
             },
-        )?;
+        )
+        .await?;
         let meta = ObjectMeta {
             key: input.key.clone(),
             size: received.size,

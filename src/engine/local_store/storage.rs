@@ -91,6 +91,17 @@ pub(super) enum Precondition {
     NoneMatch,
 }
 
+impl Precondition {
+    /// What a request's `If-None-Match` asks (only `*` is a condition on writes, as on S3).
+    pub fn from_if_none_match(header: Option<&s3s::dto::ETagCondition>) -> Self {
+        if header.is_some_and(s3s::dto::ETagCondition::is_any) {
+            Self::NoneMatch
+        } else {
+            Self::None
+        }
+    }
+}
+
 /// A body received into a staging file, with its size and hashes.
 pub(super) struct Received {
     pub file: tempfile::NamedTempFile,
@@ -210,17 +221,9 @@ pub(super) fn sync_dir(path: &Path) -> std::io::Result<()> {
     File::open(path)?.sync_all()
 }
 
-/// Write `bytes` to `path` through a 0600 temporary file in the same folder, fsynced, then
-/// renamed over it.
-pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".meta-").tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
+/// Write `bytes` to `path` through a 0600 temporary file in the same folder (its name starts
+/// with `.`, so start-up clears one a crash left), fsynced, then renamed over it.
+pub(super) use crate::engine::config::write_private as write_atomic;
 
 impl Storage {
     /// Load the folder: make it (0700) and the default bucket on first run, keep every object
@@ -567,13 +570,19 @@ impl Storage {
     }
 }
 
+/// The data file of segment `i` of version `version` of the object whose key hashes to `hash`
+/// (a completed multipart upload keeps its parts so).
+pub(super) fn segment_file_name(hash: &str, version: &str, i: usize) -> String {
+    format!("{hash}.{version}.{i}.data")
+}
+
 /// The names and sizes of an object's data files.
 fn data_files(hash: &str, meta: &ObjectMeta) -> Vec<(String, u64)> {
     match (&meta.version, &meta.segments) {
         (Some(v), Some(sizes)) => sizes
             .iter()
             .enumerate()
-            .map(|(i, size)| (format!("{hash}.{v}.{i}.data"), *size))
+            .map(|(i, size)| (segment_file_name(hash, v, i), *size))
             .collect(),
         (Some(v), None) => vec![(format!("{hash}.{v}.data"), meta.size)],
         (None, _) => vec![(format!("{hash}.data"), meta.size)],

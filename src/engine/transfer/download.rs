@@ -10,27 +10,17 @@ use crate::engine::connection::Connection;
 use crate::engine::error::{Error, ErrorKind, Result};
 use crate::engine::location::S3Uri;
 
-/// A safe local file name from a key's last segment: never a path that leaves the folder.
+/// A safe local file name from a key's last segment, written as a prefix download writes
+/// it: never a path that leaves the folder. A key that names no file (`docs/`, `docs/..`) is
+/// refused: the caller gives a file path instead.
 pub fn safe_file_name(object: &S3Uri) -> Result<String> {
     let raw = object.file_name();
-    let cleaned: String = raw
-        .chars()
-        .map(|c| {
-            let windows_forbids =
-                cfg!(windows) && matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|');
-            if c == '\\' || c == '\0' || c.is_control() || windows_forbids {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    if cleaned.is_empty() || cleaned == "." || cleaned == ".." || cleaned.len() > 255 {
+    if matches!(raw, "" | "." | "..") {
         return Err(Error::invalid(format!(
             "Cannot make a safe file name from this object's name; give a file path instead of a folder: {object}"
         )));
     }
-    Ok(cleaned)
+    Ok(super::paths::segment_name(raw))
 }
 
 /// Where a download of `object` to `dest` goes: into `dest` if it is a folder (or ends in `/`),
@@ -74,8 +64,9 @@ pub fn free_local_name(path: &Path) -> PathBuf {
         .unwrap_or_else(|| path.to_owned())
 }
 
-/// Download `object` to the file `target` (already resolved: see [`resolve_destination`]).
-/// Returns the file written.
+/// Download `object` to the file `target` (already resolved and checked by
+/// [`crate::engine::ops::download_file`]) in one stream. Returns the file written; without
+/// `overwrite`, a file that appeared at `target` meanwhile is kept (the rename refuses).
 pub async fn download_to(
     conn: &Connection,
     object: &S3Uri,
@@ -83,17 +74,7 @@ pub async fn download_to(
     overwrite: bool,
     progress: Progress<'_>,
 ) -> Result<PathBuf> {
-    object.require_object()?;
     let target = target.to_path_buf();
-    if !overwrite && target.exists() {
-        return Err(Error::new(
-            ErrorKind::AlreadyExists,
-            format!(
-                "A file with this name already exists (pass --overwrite to replace it): {}",
-                target.display()
-            ),
-        ));
-    }
     let (client, _) = conn.client_for_bucket(&object.bucket).await?;
     let mut resp = client
         .get_object()
@@ -175,9 +156,9 @@ mod tests {
         assert_eq!(name("/etc/passwd").ok().as_deref(), Some("passwd"));
         assert_eq!(
             name("a\\..\\..\\evil").ok().as_deref(),
-            Some("a_.._.._evil")
+            Some("a%5C..%5C..%5Cevil")
         );
-        assert_eq!(name("nul\0byte").ok().as_deref(), Some("nul_byte"));
+        assert_eq!(name("nul\0byte").ok().as_deref(), Some("nul%00byte"));
         assert!(name("docs/..").is_err());
         assert!(name("docs/.").is_err());
         assert!(name("docs/").is_err());

@@ -142,7 +142,8 @@ impl ResumeStore {
         self.dir.join(format!("{}.json", hex::encode(&id[..16])))
     }
 
-    fn load(&self, endpoint: &str, object: &S3Uri, path: &Path) -> Option<UploadState> {
+    /// The remembered upload of `path` to `object` on `endpoint`, if any.
+    pub fn load(&self, endpoint: &str, object: &S3Uri, path: &Path) -> Option<UploadState> {
         let text = std::fs::read(self.file(endpoint, object, path)).ok()?;
         serde_json::from_slice(&text).ok()
     }
@@ -155,6 +156,19 @@ impl ResumeStore {
         })?;
         crate::engine::config::write_private(&path, &json)
             .map_err(|e| Error::local_io("write", &path, &e))
+    }
+
+    /// [`Self::save`] on the blocking pool: the write is fsynced, no work for an async worker.
+    async fn save_blocking(&self, state: UploadState) -> Result<()> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.save(&state))
+            .await
+            .unwrap_or_else(|e| {
+                Err(
+                    Error::new(ErrorKind::LocalIo, "Saving the upload's state stopped")
+                        .with_detail(e.to_string()),
+                )
+            })
     }
 
     /// Forget the upload of `path` to `object` (finished, discarded or no longer on the server).
@@ -276,21 +290,20 @@ async fn begin(
     progress: Progress<'_>,
 ) -> Result<UploadState> {
     let endpoint = endpoint_label(conn);
+    // Also when resuming: the name may have been taken since, so stop before sending more.
+    if !req.overwrite {
+        refuse_existing(conn, &req.object).await?;
+    }
     if let Some(store) = store
         && let Some(mut state) = store.load(&endpoint, &req.object, &req.path)
     {
         let same_file =
             state.size == stamp.size && state.modified_unix_nanos == modified_nanos(&stamp);
-        if same_file && !req.overwrite {
-            // The name may have been taken since: stop before sending more.
-            refuse_existing(conn, &req.object).await?;
-        }
         if !same_file {
             tracing::info!("the file changed since the interrupted upload; starting over");
             let _ = abort(conn, &req.object, &state.upload_id).await;
             store.forget(&endpoint, &req.object, &req.path);
         } else if let Some(held) = server_parts(conn, &req.object, &state.upload_id).await? {
-            // The server's word counts: keep the parts it holds whole.
             // The server's word counts, and the file's: keep a part only if the server holds it
             // whole and its CRC32C is that of the same bytes of the file now.
             let count = state.size.div_ceil(state.part_size).max(1);
@@ -313,14 +326,11 @@ async fn begin(
                 state.bytes_done(),
                 u32::try_from(state.parts.len()).unwrap_or(0),
             );
-            store.save(&state)?;
+            store.save_blocking(state.clone()).await?;
             return Ok(state);
         } else {
             store.forget(&endpoint, &req.object, &req.path);
         }
-    }
-    if !req.overwrite {
-        refuse_existing(conn, &req.object).await?;
     }
     let (client, _) = conn.client_for_bucket(&req.object.bucket).await?;
     let created = client
@@ -355,13 +365,13 @@ async fn begin(
         parts: BTreeMap::new(),
     };
     if let Some(store) = store {
-        store.save(&state)?;
+        store.save_blocking(state.clone()).await?;
     }
     Ok(state)
 }
 
 /// Is a failure worth another try (the network, a timeout, the server busy or failing)?
-fn transient(status: Option<u16>, err: &Error) -> bool {
+pub(super) fn transient(status: Option<u16>, err: &Error) -> bool {
     match status {
         Some(s) => matches!(s, 408 | 429 | 500 | 502 | 503 | 504),
         None => err.kind() == ErrorKind::Network,
@@ -511,15 +521,7 @@ async fn send_parts(
             let store = store.cloned();
             async move {
                 match store {
-                    // Written (and fsynced) on the blocking pool, not an async worker.
-                    Some(st) => tokio::task::spawn_blocking(move || st.save(&snapshot))
-                        .await
-                        .unwrap_or_else(|e| {
-                            Err(
-                                Error::new(ErrorKind::LocalIo, "Saving the upload's state stopped")
-                                    .with_detail(e.to_string()),
-                            )
-                        }),
+                    Some(st) => st.save_blocking(snapshot).await,
                     None => Ok(()),
                 }
             }
@@ -596,7 +598,7 @@ pub async fn upload_multipart(
         }
     };
     if let Err(e) = result {
-        if e.kind() == ErrorKind::Integrity || e.message().contains("changed while") {
+        if e.kind() == ErrorKind::Integrity {
             // Nothing of a changed file is kept.
             let _ = abort(conn, &req.object, &state.upload_id).await;
             forget();

@@ -20,7 +20,7 @@ fn not_in_names(c: char) -> bool {
 /// One key segment as a file or folder name: `.`/`..` and the characters a name cannot hold
 /// (or that a terminal would act on) written as `%XX`; an over-long name cut and marked with
 /// a hash of the whole, so distinct segments stay distinct.
-fn segment_name(segment: &str) -> String {
+pub(super) fn segment_name(segment: &str) -> String {
     let mut out = match segment {
         "." => "%2E".to_owned(),
         ".." => "%2E%2E".to_owned(),

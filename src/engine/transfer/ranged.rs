@@ -12,13 +12,13 @@ use sha2::Digest as _;
 
 use super::Progress;
 use super::multipart::TransferSettings;
-use crate::engine::browse::head_object;
+use crate::engine::browse::{ObjectInfo, head_object};
 use crate::engine::connection::Connection;
 use crate::engine::error::{Error, ErrorKind, Result, source_chain};
 use crate::engine::location::S3Uri;
 
 /// What is remembered of a partial download, next to its partial file.
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 struct PartialState {
     etag: String,
     size: u64,
@@ -84,8 +84,7 @@ async fn fetch_range(
             return Err((
                 match status {
                     Some(412) => RangeError::Changed,
-                    Some(408 | 429 | 500 | 502 | 503 | 504) => RangeError::Transient(err),
-                    None if err.kind() == ErrorKind::Network => RangeError::Transient(err),
+                    _ if super::multipart::transient(status, &err) => RangeError::Transient(err),
                     _ => RangeError::Permanent(err),
                 },
                 0,
@@ -277,8 +276,8 @@ impl Ranged<'_> {
     ) -> std::result::Result<(), RangeError> {
         let count = state.size.div_ceil(state.chunk);
         let pending: Vec<u64> = (0..count).filter(|i| !state.done.contains(i)).collect();
-        let saved = std::sync::Mutex::new(state);
-        let want = crate::engine::connection::lock(&saved).clone_empty();
+        let mut saved = state;
+        let want = saved.clone_empty();
         futures_util::stream::iter(pending)
             .map(|i| {
                 let want = &want;
@@ -286,12 +285,17 @@ impl Ranged<'_> {
             })
             .buffer_unordered(self.settings.parallel.max(1))
             .try_for_each(|i| {
-                let mut s = crate::engine::connection::lock(&saved);
-                s.done.insert(i);
-                let written = save_state(self.state_path, &s).map_err(|e| {
-                    RangeError::Permanent(Error::local_io("write", self.state_path, &e))
-                });
-                async move { written }
+                saved.done.insert(i);
+                let snapshot = saved.clone();
+                let path = self.state_path.to_owned();
+                // Written on the blocking pool, as an upload's state is, not on an async worker.
+                async move {
+                    let at = path.clone();
+                    tokio::task::spawn_blocking(move || save_state(&at, &snapshot))
+                        .await
+                        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+                        .map_err(|e| RangeError::Permanent(Error::local_io("write", &path, &e)))
+                }
             })
             .await
     }
@@ -309,11 +313,12 @@ impl PartialState {
     }
 }
 
-/// Download `object` to `target` in parallel ranges, resuming a partial download left by an
-/// earlier run. `overwrite`: replace a file at `target`.
+/// Download `object` (whose HEAD is `head`) to `target` in parallel ranges, resuming a partial
+/// download left by an earlier run. `overwrite`: replace a file at `target`.
 pub async fn download_ranged(
     conn: &Connection,
     object: &S3Uri,
+    head: ObjectInfo,
     target: &Path,
     overwrite: bool,
     settings: &TransferSettings,
@@ -327,8 +332,13 @@ pub async fn download_ranged(
         state_path: &state_path,
         settings,
     };
+    let mut known = Some(head);
     for _ in 0..2 {
-        let head = head_object(conn, object).await?;
+        // The caller's HEAD first; again only after the object changed under us.
+        let head = match known.take() {
+            Some(h) => h,
+            None => head_object(conn, object).await?,
+        };
         let mut state = PartialState {
             etag: head.etag.clone().unwrap_or_default(),
             size: head.size,

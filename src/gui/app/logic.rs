@@ -267,6 +267,7 @@ impl App {
         };
         let batch = t.batch;
         let mut note = None;
+        let mut new_link = false;
         match update {
             TransferUpdate::Started { object, size } => {
                 t.planned.object = object;
@@ -288,7 +289,10 @@ impl App {
                 t.state = TransferState::Done;
                 t.progress.done = t.progress.total;
                 match link {
-                    Some(Ok(l)) => t.link = Some(l),
+                    Some(Ok(l)) => {
+                        t.link = Some(l);
+                        new_link = true;
+                    }
                     Some(Err(e)) => {
                         note = Some(format!("Uploaded, but no link: {}", e.message()));
                     }
@@ -305,7 +309,8 @@ impl App {
         if let Some(note) = note {
             self.toast(note, true);
         }
-        if finished {
+        // Only a finished upload that made a link changed the register.
+        if new_link {
             self.links_changed();
         }
         if let Some(batch) = batch

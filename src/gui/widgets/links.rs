@@ -113,15 +113,7 @@ fn link_row(
         } else {
             ui.weak(lifetime);
         }
-        ui.weak(format!(
-            "· signed by {}{}",
-            r.signer.short_key(),
-            if r.signer.temporary {
-                " (temporary)"
-            } else {
-                ""
-            }
-        ));
+        ui.weak(format!("· signed by {}", r.signer.label()));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             if ui
                 .small_button("Forget")

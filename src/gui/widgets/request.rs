@@ -100,7 +100,7 @@ pub fn request_window(ctx: &egui::Context, form: &mut RequestForm) -> Option<Req
                 if made.cut_short {
                     ui.colored_label(
                         super::share_dialog::AMBER,
-                        "⚠ It ends early: the signing credentials are temporary and expire first.",
+                        format!("⚠ {}", crate::engine::humanize::REQUEST_CUT_SHORT),
                     );
                 }
                 let command = made.curl_command();

@@ -5,11 +5,11 @@
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use s3share::engine::config::Config;
-use s3share::engine::{Entry, ObjectInfo};
 use s3share::gui::app::App;
 use s3share::gui::backend::{Backend, BackendOptions, ConnectTarget};
 use s3share::gui::state::Listing;
+use s3share_engine::client::config::Config;
+use s3share_engine::{Entry, ObjectInfo};
 
 const ROWS: usize = 1_000_000;
 const FRAMES: usize = 300;

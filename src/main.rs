@@ -1,7 +1,7 @@
 use clap::Parser as _;
 
 fn main() -> std::process::ExitCode {
-    s3share::engine::humanize::init_local_offset();
+    s3share::engine::base::wording::init_local_offset();
     s3share::logging::init();
     let cli = s3share::cli::Cli::parse();
     let result = if cli.command.is_none() {

@@ -4,7 +4,9 @@
 
 mod support;
 
-use support::{TestStore, pattern, sha256, stderr, stdout};
+use support::Cli as _;
+
+use support::{TestServer, http, pattern, presigned_get, put, sha256, stderr, stdout};
 
 /// Keys that break naive URL handling, and one of 1,000 bytes (segments under 255 bytes).
 fn awkward_keys() -> Vec<String> {
@@ -38,7 +40,7 @@ fn awkward_keys() -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn awkward_keys_round_trip_through_upload_ls_share_download() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     for (i, key) in awkward_keys().into_iter().enumerate() {
         let bytes = pattern(10_000 + i, i as u64 + 11);
         let local = store.scratch().join(format!("in-{i}"));
@@ -129,7 +131,7 @@ async fn awkward_keys_round_trip_through_upload_ls_share_download() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn share_prints_only_the_url_and_states_expiry() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let local = store.scratch().join("report.pdf");
     std::fs::write(&local, b"%PDF").expect("write");
     let up = store
@@ -201,7 +203,7 @@ async fn share_prints_only_the_url_and_states_expiry() {
 /// Each bad input: the exit code, a phrase of the one-line message, and that no secret or
 /// link leaks into it.
 async fn expect_failure(
-    store: &TestStore,
+    store: &TestServer,
     args: &[&str],
     extra: &[(&str, &str)],
     code: i32,
@@ -227,7 +229,7 @@ async fn expect_failure(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_bad_input_ends_in_one_plain_line() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let scratch = store.scratch();
     let file = scratch.join("a.txt");
     std::fs::write(&file, b"a").expect("write");
@@ -296,7 +298,7 @@ async fn every_bad_input_ends_in_one_plain_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn existing_objects_and_files_are_not_replaced() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let scratch = store.scratch();
     let file = scratch.join("a.txt");
     std::fs::write(&file, b"a").expect("write");
@@ -349,7 +351,7 @@ async fn existing_objects_and_files_are_not_replaced() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credential_and_network_failures_end_in_one_plain_line() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let scratch = store.scratch();
     let file = scratch.join("a.txt");
     std::fs::write(&file, b"a").expect("write");
@@ -457,7 +459,7 @@ async fn credential_and_network_failures_end_in_one_plain_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_runs_a_store_and_prints_env_lines() {
-    let store = TestStore::start().await; // only for its temp dir and scratch
+    let store = TestServer::start().await; // only for its temp dir and scratch
     let data = store.scratch().join("local-data");
     let home = store.dir.path().join("home-local");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_s3share"))
@@ -546,7 +548,7 @@ async fn copy_leaves_the_link_pasteable_after_exit() {
         eprintln!("skipped: Xvfb or xclip missing (install xvfb and xclip)");
         return;
     }
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let display = ":87";
     let mut xvfb = std::process::Command::new("Xvfb")
         .args([
@@ -641,7 +643,7 @@ fn keeper_environment() -> Option<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_folder_uploads_with_its_layout_like_a_drop() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let root = store.scratch().join("photos");
     std::fs::create_dir_all(root.join("2024/summer")).expect("dirs");
     std::fs::write(root.join("a.jpg"), b"a").expect("write");
@@ -683,10 +685,10 @@ async fn a_folder_uploads_with_its_layout_like_a_drop() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ls_escapes_control_characters_on_a_terminal_and_survives_odd_servers() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let conn = store.conn();
     let evil = "docs/\u{1b}]0;pwned\u{7}\u{1b}[2Jx\u{202e}gpj.exe";
-    support::put(&conn, evil, b"e").await;
+    put(&conn, evil, b"e").await;
     // Piped (a script): the key as it is.
     let piped = store.cli(&["ls", "s3://shared/docs/"], &[]).await;
     assert!(stdout(&piped).contains(evil));
@@ -746,4 +748,64 @@ async fn ls_escapes_control_characters_on_a_terminal_and_survives_odd_servers() 
         text.contains("PRE a\u{e9}/") && text.contains("PRE x"),
         "{text:?}"
     );
+}
+#[test]
+fn no_signature_secret_or_token_reaches_the_log_at_trace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = support::child_store(
+        &dir.path().join("home"),
+        &dir.path().join("data"),
+        &[("S3SHARE_LOG", "trace"), ("RUST_LOG", "trace")],
+        None,
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let conn = store.conn();
+    let token = "FQoGZXIvYXdzEXAMPLESESSIONTOKEN0123456789";
+    let (good, with_token) = rt.block_on(async {
+        put(&conn, "log.txt", b"logged?").await;
+        (
+            presigned_get(&conn, "log.txt", None).await,
+            presigned_get(&conn, "log.txt", Some(token)).await,
+        )
+    });
+    let signature = |url: &str| {
+        s3share_engine::base::signing::query_param(url, "X-Amz-Signature").expect("signature")
+    };
+    let good_sig = signature(&good);
+    // Tampered: the store computes the real signature (the good one) to compare.
+    let tampered = format!(
+        "{}{}",
+        &good[..good.len() - 1],
+        if good.ends_with('0') { '1' } else { '0' }
+    );
+    rt.block_on(async {
+        for url in [&good, &with_token, &tampered] {
+            let _ = http().get(url.as_str()).send().await.expect("get");
+        }
+    });
+    let log = store.kill();
+    // The log is written (s3s reports the refused link at its error level) ...
+    assert!(log.contains("SignatureDoesNotMatch"), "{log}");
+    // ... and holds none of these.
+    for secret in [
+        good_sig.as_str(),
+        signature(&with_token).as_str(),
+        token,
+        store_secret(&dir),
+    ] {
+        assert!(
+            !log.contains(secret),
+            "the log holds a secret ({} bytes of log)",
+            log.len()
+        );
+    }
+}
+/// The child store's secret key, read from its credentials file.
+fn store_secret(dir: &tempfile::TempDir) -> &'static str {
+    let path = dir
+        .path()
+        .join("home/.config/s3share/local-store-credentials.toml");
+    let text = std::fs::read_to_string(path).expect("credentials file");
+    let creds: s3share_core::AccessKey = toml::from_str(&text).expect("credentials");
+    Box::leak(creds.secret_access_key.expose().to_owned().into_boxed_str())
 }

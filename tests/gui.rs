@@ -9,15 +9,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use s3share::engine::Connection;
-use s3share::engine::config::Config;
-use s3share::engine::local_store::{LocalCredentials, LocalStore, LocalStoreOptions, seed_objects};
-use s3share::engine::presign::query_param;
-use s3share::engine::transfer::multipart::TransferSettings;
 use s3share::gui::app::{App, LOCAL_BANNER};
 use s3share::gui::backend::{Backend, BackendOptions, ConnectTarget};
 use s3share::gui::state::{Listing, Loadable, TransferState};
-use support::{Faults, Proxy, TestStore, pattern, put};
+use s3share_engine::Connection;
+use s3share_engine::base::signing::query_param;
+use s3share_engine::client::config::Config;
+use s3share_engine::transfer::TransferSettings;
+use s3share_store::{StoreOptions, StoreServer, seed_objects};
+use support::{Faults, Proxy, TestServer, pattern, put};
 
 /// The app in a harness, the runtime its work runs on, and what it copied.
 struct Gui {
@@ -68,10 +68,7 @@ impl Gui {
 
     /// On an already running store, through `conn`.
     fn on(rt: tokio::runtime::Runtime, conn: Connection) -> Self {
-        Self::start(rt, |_| ConnectTarget::Prepared {
-            connection: Arc::new(conn),
-            local: true,
-        })
+        Self::start(rt, |_| ConnectTarget::Prepared(Arc::new(conn)))
     }
 
     fn app(&self) -> &App {
@@ -188,7 +185,7 @@ fn first_run_opens_the_local_store_with_its_banner() {
 #[test]
 fn navigate_by_rows_and_breadcrumbs_sort_and_filter() {
     let rt = runtime();
-    let store = rt.block_on(TestStore::start());
+    let store = rt.block_on(TestServer::start());
     let conn = store.conn();
     rt.block_on(async {
         put(&conn, "docs/sub/deep.txt", b"deep").await;
@@ -293,7 +290,7 @@ fn dropping_two_files_uploads_both_and_copies_two_working_links() {
 #[test]
 fn share_dialog_copies_a_one_day_link_that_works() {
     let rt = runtime();
-    let store = rt.block_on(TestStore::start());
+    let store = rt.block_on(TestServer::start());
     let conn = store.conn();
     rt.block_on(put(&conn, "report.txt", b"the report"));
     let mut gui = Gui::on(rt, store.conn());
@@ -337,7 +334,7 @@ fn share_dialog_copies_a_one_day_link_that_works() {
 #[test]
 fn share_dialog_warns_when_the_credentials_expire_first() {
     let rt = runtime();
-    let store = rt.block_on(TestStore::start());
+    let store = rt.block_on(TestServer::start());
     rt.block_on(put(&store.conn(), "t.txt", b"temporary"));
     let creds_expiry = SystemTime::now() + Duration::from_secs(600);
     let conn = store.conn_with_temporary_credentials(creds_expiry);
@@ -351,7 +348,8 @@ fn share_dialog_warns_when_the_credentials_expire_first() {
     });
     gui.step();
     let now = time::OffsetDateTime::from(SystemTime::now());
-    let at = s3share::engine::humanize::format_clock(now, time::OffsetDateTime::from(creds_expiry));
+    let at =
+        s3share_engine::base::wording::format_clock(now, time::OffsetDateTime::from(creds_expiry));
     let warning = format!("This link stops working at {at}, not ");
     assert!(
         gui.harness.query_by_label_contains(&warning).is_some(),
@@ -439,19 +437,16 @@ fn a_prefix_of_100000_objects_shows_rows_before_the_listing_ends() {
     )
     .expect("seed");
     let store = rt
-        .block_on(LocalStore::start(LocalStoreOptions {
+        .block_on(StoreServer::start(StoreOptions {
             data_dir: data,
             port: 0,
-            credentials: LocalCredentials::generate().expect("credentials"),
+            credentials: s3share_store::credentials::generate().expect("credentials"),
             region: "us-east-1".into(),
-            extras: s3share::engine::local_store::StoreExtras::default(),
+            extras: s3share_store::StoreExtras::default(),
         }))
         .expect("store");
-    let conn = store.connect().expect("connection");
-    let mut gui = Gui::start(rt, |_| ConnectTarget::Prepared {
-        connection: Arc::new(conn),
-        local: true,
-    });
+    let conn = support::conn_of(&store);
+    let mut gui = Gui::start(rt, |_| ConnectTarget::Prepared(Arc::new(conn)));
     gui.listed("");
     gui.click("big/");
     gui.step_until("the first rows", |app| {
@@ -485,7 +480,7 @@ fn a_prefix_of_100000_objects_shows_rows_before_the_listing_ends() {
 fn a_paused_upload_in_parts_resumes_and_a_restart_offers_the_unfinished_one() {
     // The store and a slow link to it outlive both app sessions.
     let infra = runtime();
-    let store = infra.block_on(TestStore::start());
+    let store = infra.block_on(TestServer::start());
     let proxy = infra.block_on(Proxy::start(
         &store.store.endpoint_url(),
         Faults {
@@ -506,9 +501,8 @@ fn a_paused_upload_in_parts_resumes_and_a_restart_offers_the_unfinished_one() {
     std::fs::write(&file, &bytes).expect("write");
     let session = |settings: TransferSettings| {
         let conn = support::conn_to(&proxy.endpoint(), store.store.credentials());
-        Gui::start_with(runtime(), Some(settings), |_| ConnectTarget::Prepared {
-            connection: Arc::new(conn),
-            local: true,
+        Gui::start_with(runtime(), Some(settings), |_| {
+            ConnectTarget::Prepared(Arc::new(conn))
         })
     };
 

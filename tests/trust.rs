@@ -4,27 +4,15 @@
 
 mod support;
 
+use support::Cli as _;
+
 use std::path::{Path, PathBuf};
 
-use s3share::engine::local_store::{LocalCredentials, LocalStore, LocalStoreOptions, StoreExtras};
-use s3share::engine::register::{LinkKind, NewRecord, Register, Signer};
-use support::{TestStore, stderr, stdout};
+use s3share_engine::links::register::{LinkKind, NewRecord, Register, Signer};
+use s3share_store::StoreExtras;
+use support::{TestServer, stderr, stdout};
 
-async fn store_with(extras: StoreExtras) -> TestStore {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = LocalStore::start(LocalStoreOptions {
-        data_dir: dir.path().join("data"),
-        port: 0,
-        credentials: LocalCredentials::generate().expect("credentials"),
-        region: "us-east-1".to_owned(),
-        extras,
-    })
-    .await
-    .expect("store starts");
-    TestStore { store, dir }
-}
-
-fn register_of(store: &TestStore) -> Register {
+fn register_of(store: &TestServer) -> Register {
     Register::new(
         store
             .dir
@@ -35,7 +23,7 @@ fn register_of(store: &TestStore) -> Register {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posture_of_the_embedded_store_is_private_with_its_facts() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let out = store.cli(&["posture", "s3://shared"], &[]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
@@ -57,8 +45,8 @@ async fn posture_of_the_embedded_store_is_private_with_its_facts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_answers_not_implemented_gives_unknown() {
-    let store = store_with(StoreExtras {
-        without_exposure_reads: true,
+    let store = TestServer::start_with(StoreExtras {
+        without_posture_reads: true,
         ..StoreExtras::default()
     })
     .await;
@@ -78,7 +66,7 @@ async fn a_server_that_answers_not_implemented_gives_unknown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_signer_policy_names_exactly_the_prefix() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let read = store.cli(&["policy", "s3://shared/team/q3/"], &[]).await;
     assert!(read.status.success(), "{}", stderr(&read));
     let policy: serde_json::Value = serde_json::from_str(&stdout(&read)).expect("JSON");
@@ -133,7 +121,7 @@ async fn the_signer_policy_names_exactly_the_prefix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_link_lands_in_the_register_privately_and_without_secrets() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let file = store.scratch().join("plan.pdf");
     std::fs::write(&file, b"%PDF plan").expect("write");
     let up = store
@@ -196,8 +184,8 @@ async fn every_link_lands_in_the_register_privately_and_without_secrets() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_says_when_the_signer_may_no_longer_read_the_object() {
-    let powerless = LocalCredentials::generate().expect("credentials");
-    let store = store_with(StoreExtras {
+    let powerless = s3share_store::credentials::generate().expect("credentials");
+    let store = TestServer::start_with(StoreExtras {
         users_without_rights: vec![powerless.clone()],
         ..StoreExtras::default()
     })
@@ -205,7 +193,7 @@ async fn check_says_when_the_signer_may_no_longer_read_the_object() {
     let conn = store.conn();
     support::put(&conn, "report.txt", b"r").await;
     // A link the powerless key signed (as a signer that lost its permission would have).
-    let creds = s3share::engine::presign::SigningCredentials {
+    let creds = s3share_engine::base::signing::SigningCredentials {
         access_key_id: powerless.access_key_id.clone(),
         secret_access_key: powerless.secret_access_key.clone(),
         session_token: None,
@@ -214,8 +202,8 @@ async fn check_says_when_the_signer_may_no_longer_read_the_object() {
     let addr = conn.object_address("shared", "report.txt", "us-east-1");
     let input = support::presign_input("GET", &addr, &[]);
     let (now, expires) = (input.now, input.expires);
-    let signed = s3share::engine::presign::presign(&creds, &input);
-    let object = s3share::engine::S3Uri::new("shared", "report.txt");
+    let signed = s3share_engine::base::signing::presign(&creds, &input);
+    let object = s3share_engine::S3Uri::new("shared", "report.txt");
     register_of(&store)
         .record(
             NewRecord {
@@ -268,7 +256,7 @@ fn sh(command: &str) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_request_takes_a_small_file_and_refuses_the_rest() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let page = store.scratch().join("upload.html");
     let out = store
         .cli(
@@ -350,7 +338,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// Run every command at trace logging with a session token in the environment; returns all
 /// stderr and every signature the commands handed out (links, the request's form).
-async fn run_every_command(store: &TestStore, token: &str, page: &Path) -> (String, Vec<String>) {
+async fn run_every_command(store: &TestServer, token: &str, page: &Path) -> (String, Vec<String>) {
     let env = [
         ("S3SHARE_LOG", "trace"),
         ("RUST_LOG", "trace"),
@@ -408,7 +396,7 @@ async fn run_every_command(store: &TestStore, token: &str, page: &Path) -> (Stri
             .split_whitespace()
             .filter(|w| w.contains("X-Amz-Signature="))
         {
-            signatures.extend(s3share::engine::presign::query_param(
+            signatures.extend(s3share_engine::base::signing::query_param(
                 url,
                 "X-Amz-Signature",
             ));
@@ -423,7 +411,7 @@ async fn run_every_command(store: &TestStore, token: &str, page: &Path) -> (Stri
                 .filter(|(n, _)| n == "x-amz-signature")
                 .map(|(_, v)| v.clone()),
         );
-        signatures.extend(s3share::engine::presign::query_param(
+        signatures.extend(s3share_engine::base::signing::query_param(
             &r.url,
             "X-Amz-Signature",
         ));
@@ -433,7 +421,7 @@ async fn run_every_command(store: &TestStore, token: &str, page: &Path) -> (Stri
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_command_leaks_a_secret_at_trace() {
-    let store = TestStore::start().await;
+    let store = TestServer::start().await;
     let token = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKENabcdef0123456789";
     let page = store.scratch().join("request.html");
     let (stderrs, signatures) = run_every_command(&store, token, &page).await;

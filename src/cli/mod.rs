@@ -1,6 +1,6 @@
-//! The command-line twin: `ls`, `share`, `upload`, `download`, `uploads`, `local`. A thin
-//! front on the engine; stdout carries only results (URLs, listings), stderr notes, progress
-//! and errors.
+//! The command-line twin: `ls`, `share`, `upload`, `download`, `uploads`, `posture`,
+//! `policy`, `links`, `request`, `local`. A thin front on `engine::ops`; stdout carries only
+//! results (URLs, listings, policies), stderr notes, progress and errors.
 
 mod clipboard;
 mod progress;
@@ -14,14 +14,15 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use crate::engine::browse::{Entry, list_buckets, list_level};
-use crate::engine::connection::{Connection, ConnectionSettings};
-use crate::engine::expiry::Expiry;
-use crate::engine::humanize::format_iso;
-use crate::engine::humanize::parse_size;
-use crate::engine::location::S3Uri;
-use crate::engine::share::{ShareRequest, share, verify};
-use crate::engine::transfer::multipart::TransferSettings;
+use crate::engine::base::expiry::Expiry;
+use crate::engine::base::paths::Paths;
+use crate::engine::base::s3uri::S3Uri;
+use crate::engine::base::wording::{format_iso, parse_size};
+use crate::engine::client::browse::{Entry, list_buckets, list_level};
+use crate::engine::client::connection::ConnectionSettings;
+use crate::engine::links::share::ShareRequest;
+use crate::engine::ops::Session;
+use crate::engine::transfer::TransferSettings;
 use crate::engine::transfer::upload::ChecksumAlgorithm;
 use crate::engine::{Error, ErrorKind};
 
@@ -222,9 +223,7 @@ impl TransferArgs {
     /// The engine's settings, with unfinished uploads remembered in the user's data folder.
     fn settings(&self) -> anyhow::Result<TransferSettings> {
         let mut s = TransferSettings {
-            state_dir: crate::engine::config::Paths::for_user()
-                .ok()
-                .map(|p| p.data_dir.join("uploads")),
+            state_dir: Paths::for_user().ok().map(|p| p.uploads_dir()),
             ..TransferSettings::default()
         };
         if let Some(t) = &self.multipart_above {
@@ -251,14 +250,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::HoldClipboard { until } = command {
         return clipboard::hold_clipboard(until);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .worker_threads(2)
-        // File reads and writes run on the blocking pool: a few threads are plenty, and each
-        // one more keeps its own allocator arena (memory).
-        .max_blocking_threads(16)
-        .build()
-        .context("could not start the async runtime")?;
+    let runtime = crate::engine::ops::runtime().context("could not start the async runtime")?;
     // The same step to take as the app names, e.g. the `aws sso login` for this profile.
     let settings = cli.global.settings();
     runtime
@@ -269,17 +261,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         })
 }
 
-pub(crate) async fn connect(global: &GlobalArgs) -> Result<Connection, Error> {
-    let mut conn = Connection::connect(global.settings()).await?;
-    // Every link made is recorded; without a home folder there is nowhere to keep them.
-    match crate::engine::register::Register::for_user() {
-        Ok(register) => conn = conn.with_register(register),
-        Err(e) => eprintln!("warning: links made now are not recorded: {}", e.message()),
+/// The session for a command: the connection the global flags ask for, the user's register.
+pub(crate) async fn connect(global: &GlobalArgs) -> Result<Session, Error> {
+    let (session, notes) = Session::open(global.settings()).await?;
+    for note in notes {
+        eprintln!("{note}");
     }
-    for w in conn.warnings() {
-        eprintln!("{w}");
-    }
-    Ok(conn)
+    Ok(session)
 }
 
 async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
@@ -340,7 +328,7 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
             browse,
         } => trust::policy(
             &uri.parse()?,
-            crate::engine::policy::SignerNeeds { upload, browse },
+            crate::engine::trust::policy::SignerNeeds { upload, browse },
         )?,
         Command::Links { all, check, revoke } => trust::links(&global, all, check, revoke).await?,
         Command::Request {
@@ -376,14 +364,14 @@ async fn share_command(
 ) -> anyhow::Result<()> {
     let object: S3Uri = uri.parse()?;
     let expires: Expiry = expires.parse()?;
-    let conn = connect(global).await?;
+    let session = connect(global).await?;
     let req = ShareRequest {
-        object: object.clone(),
+        object,
         expires,
         download_name,
         now: None,
     };
-    let link = share(&conn, &req).await?;
+    let link = session.share(&req).await?;
     if let Some(w) = link.cut_short_warning() {
         eprintln!("{w}");
     }
@@ -391,7 +379,7 @@ async fn share_command(
         eprintln!("{}", shown(note));
     }
     if check {
-        verify(&conn, &link, &object).await?;
+        session.verify(&link).await?;
         eprintln!("checked: the link works");
     }
     println!("{}", link.url());
@@ -411,7 +399,8 @@ async fn share_command(
 
 async fn ls(global: &GlobalArgs, uri: Option<&str>) -> anyhow::Result<()> {
     let location: Option<S3Uri> = uri.map(str::parse).transpose()?;
-    let conn = connect(global).await?;
+    let session = connect(global).await?;
+    let conn = session.connection();
     let mut out = std::io::stdout().lock();
     // Keys are the server's data: on a terminal their control characters are shown escaped,
     // so a key cannot move the cursor or recolour the screen.
@@ -425,14 +414,14 @@ async fn ls(global: &GlobalArgs, uri: Option<&str>) -> anyhow::Result<()> {
     };
     match location {
         None => {
-            for b in list_buckets(&conn).await? {
+            for b in list_buckets(conn).await? {
                 let created = b.created.map(format_iso).unwrap_or_default();
                 writeln!(out, "{created:>20} {}", show(&b.name))?;
             }
         }
         Some(loc) => {
             let mut write_err = None;
-            list_level(&conn, &loc.bucket, &loc.key, |entries| {
+            list_level(conn, &loc.bucket, &loc.key, |entries| {
                 for e in entries {
                     let line = match e {
                         Entry::Prefix(p) => {
@@ -491,9 +480,8 @@ pub(crate) fn shown(s: &str) -> String {
 }
 
 async fn local(dir: Option<PathBuf>, port: u16) -> anyhow::Result<()> {
-    use crate::engine::local_store::{LocalStore, default_options};
-    let opts = default_options(port, dir)?;
-    let store = LocalStore::start(opts).await?;
+    let opts = crate::local::options_for_user(&Paths::for_user()?, port, dir)?;
+    let store = crate::local::start(opts).await?;
     let mut out = std::io::stdout().lock();
     for line in store.env_lines() {
         writeln!(out, "{line}")?;
@@ -501,9 +489,10 @@ async fn local(dir: Option<PathBuf>, port: u16) -> anyhow::Result<()> {
     out.flush()?;
     drop(out);
     eprintln!(
-        "s3share local store: serving {} at {} (bucket \"shared\"); links work only on this computer. Ctrl-C stops it.",
+        "s3share local store: serving {} at {} (bucket \"{}\"); links work only on this computer. Ctrl-C stops it.",
         store.data_dir().display(),
-        store.endpoint_url()
+        store.endpoint_url(),
+        s3share_store::DEFAULT_BUCKET,
     );
     tokio::signal::ctrl_c()
         .await

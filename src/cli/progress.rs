@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::engine::humanize::{human_size, transfer_status};
+use crate::engine::base::wording::human_size;
 use crate::engine::transfer::{ProgressSnapshot, TransferProgress};
 
 /// The bars of one command.
@@ -63,7 +63,7 @@ impl Bars {
         let verb = self.verb;
         let last = Mutex::new((None::<Instant>, false));
         let progress = TransferProgress::observed(move |s: &ProgressSnapshot| {
-            let mut last = crate::engine::connection::lock(&last);
+            let mut last = s3share_core::lock(&last);
             if s.resumed > 0 && !last.1 {
                 last.1 = true;
                 note(
@@ -76,7 +76,7 @@ impl Bars {
                 );
             }
             if let Some((bar, done_before)) = &total {
-                let before = *crate::engine::connection::lock(done_before);
+                let before = *s3share_core::lock(done_before);
                 bar.set_position(before + s.done);
             }
             let recent = last
@@ -88,7 +88,7 @@ impl Bars {
             last.0 = Some(Instant::now());
             drawn.set_length(s.total);
             drawn.set_position(s.done);
-            drawn.set_prefix(transfer_status(s));
+            drawn.set_prefix(s.status_line());
         });
         (progress, bar)
     }
@@ -98,7 +98,7 @@ impl Bars {
         bar.finish_and_clear();
         self.multi.remove(bar);
         if let Some((_, done_before)) = &self.total {
-            *crate::engine::connection::lock(done_before) += progress.snapshot().done;
+            *s3share_core::lock(done_before) += progress.snapshot().done;
         }
     }
 

@@ -3,15 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 use super::progress::Bars;
 use super::{GlobalArgs, connect, shown};
-use crate::engine::expiry::Expiry;
-use crate::engine::humanize::{format_iso, human_size};
-use crate::engine::location::S3Uri;
+use crate::engine::base::expiry::Expiry;
+use crate::engine::base::s3uri::S3Uri;
+use crate::engine::base::wording::{format_iso, human_size};
 use crate::engine::ops::{self, Clash, UploadJob};
-use crate::engine::transfer::multipart::TransferSettings;
+use crate::engine::transfer::TransferSettings;
 use crate::engine::transfer::upload::ChecksumAlgorithm;
 use crate::engine::{Error, ErrorKind};
 
@@ -52,12 +50,7 @@ pub async fn upload(
     args: UploadArgs,
     settings: &TransferSettings,
 ) -> anyhow::Result<()> {
-    let plan = {
-        let (paths, dest) = (args.paths.clone(), args.dest.clone());
-        tokio::task::spawn_blocking(move || ops::plan_uploads(&paths, &dest))
-            .await
-            .context("planning the uploads stopped")??
-    };
+    let plan = ops::plan_uploads(args.paths.clone(), args.dest.clone()).await?;
     let total = plan.files.len() + plan.errors.len();
     let mut failed: Vec<(String, Error)> = plan
         .errors
@@ -67,7 +60,9 @@ pub async fn upload(
     if total == 1 && !failed.is_empty() {
         return summary(failed, total, "uploads");
     }
-    let conn = connect(global).await?;
+    let session = connect(global)
+        .await?
+        .with_transfer_settings(settings.clone());
     let bars = Bars::new(
         plan.files.len(),
         plan.files.iter().map(|f| f.size).sum(),
@@ -78,16 +73,12 @@ pub async fn upload(
         let job = UploadJob {
             path: file.path.clone(),
             object: S3Uri::new(args.dest.bucket.clone(), file.key.clone()),
-            clash: if args.overwrite {
-                Clash::Replace
-            } else {
-                Clash::Refuse
-            },
+            clash: Clash::from_overwrite(args.overwrite),
             checksum: args.checksum,
             share: args.share,
         };
         let (progress, bar) = bars.file(&shown(&name));
-        let result = ops::upload(&conn, &job, settings, &progress).await;
+        let result = session.upload(&job, &progress).await;
         bars.file_done(&bar, &progress);
         match result {
             Ok(done) => {
@@ -133,17 +124,15 @@ pub async fn download(
     overwrite: bool,
     settings: &TransferSettings,
 ) -> anyhow::Result<()> {
-    let clash = if overwrite {
-        Clash::Replace
-    } else {
-        Clash::Refuse
-    };
-    let conn = connect(global).await?;
+    let clash = Clash::from_overwrite(overwrite);
+    let session = connect(global)
+        .await?
+        .with_transfer_settings(settings.clone());
     let whole_prefix = source.key.is_empty() || source.key.ends_with('/');
     if !whole_prefix {
         let bars = Bars::new(1, 0, "downloaded");
         let (progress, bar) = bars.file(&shown(source.file_name()));
-        let written = ops::download(&conn, source, dest, clash, settings, &progress).await;
+        let written = session.download(source, dest, clash, &progress).await;
         bars.file_done(&bar, &progress);
         let written = written?;
         eprintln!(
@@ -160,14 +149,14 @@ pub async fn download(
         ))
         .into());
     }
-    let plan = ops::plan_downloads(
-        &conn,
-        &source.bucket,
-        std::slice::from_ref(&source.key),
-        &source.key,
-        dest,
-    )
-    .await?;
+    let plan = session
+        .plan_downloads(
+            &source.bucket,
+            std::slice::from_ref(&source.key),
+            &source.key,
+            dest,
+        )
+        .await?;
     if plan.is_empty() {
         return Err(Error::new(
             ErrorKind::NotFound,
@@ -180,15 +169,9 @@ pub async fn download(
     let mut done = 0usize;
     for file in &plan {
         let (progress, bar) = bars.file(&shown(&file.object.key));
-        let result = ops::download_file(
-            &conn,
-            &file.object,
-            &file.target,
-            clash,
-            settings,
-            &progress,
-        )
-        .await;
+        let result = session
+            .download_file(&file.object, &file.target, clash, &progress)
+            .await;
         bars.file_done(&bar, &progress);
         match result {
             Ok(path) => {
@@ -229,8 +212,10 @@ pub async fn uploads(
     settings: &TransferSettings,
 ) -> anyhow::Result<()> {
     use std::io::Write as _;
-    let conn = connect(global).await?;
-    let all = ops::server_uploads(&conn, &bucket.bucket).await?;
+    let session = connect(global)
+        .await?
+        .with_transfer_settings(settings.clone());
+    let all = session.server_uploads(&bucket.bucket).await?;
     let now = time::OffsetDateTime::now_utc();
     let mut out = std::io::stdout().lock();
     let mut aborted = 0;
@@ -240,7 +225,7 @@ pub async fn uploads(
         let old = abort_older_than
             .is_some_and(|limit| u.initiated.is_some_and(|t| now - t > limit.duration()));
         if old {
-            match ops::abort_server_upload(&conn, &bucket.bucket, u, settings).await {
+            match session.abort_server_upload(&bucket.bucket, u).await {
                 Ok(()) => {
                     aborted += 1;
                     writeln!(out, "aborted {when} {} {}", u.upload_id, shown(&u.key))?;

@@ -2,23 +2,23 @@
 //! links made and how to kill them, and upload requests. The work is in the engine.
 
 use std::io::Write as _;
-use std::path::Path;
 use std::time::SystemTime;
 
 use super::{GlobalArgs, connect, shown};
-use crate::engine::error::{Error, ErrorKind};
-use crate::engine::expiry::Expiry;
-use crate::engine::humanize::{format_iso, parse_size};
-use crate::engine::location::S3Uri;
-use crate::engine::policy::{SignerNeeds, signer_policy};
-use crate::engine::posture::{Verdict, posture as read_posture};
-use crate::engine::register::{LinkKind, LinkRecord, Register};
-use crate::engine::request::{RequestSpec, make_request};
+use crate::engine::base::error::{Error, ErrorKind};
+use crate::engine::base::expiry::Expiry;
+use crate::engine::base::s3uri::S3Uri;
+use crate::engine::base::wording::{REQUEST_CUT_SHORT, format_iso, parse_size};
+use crate::engine::links::register::{LinkKind, LinkRecord, Register};
+use crate::engine::links::request::RequestSpec;
+use crate::engine::ops;
+use crate::engine::trust::policy::SignerNeeds;
+use crate::engine::trust::posture::Verdict;
 
 /// `posture s3://BUCKET`: the verdict word first, then one line per fact.
 pub async fn posture(global: &GlobalArgs, bucket: &S3Uri) -> anyhow::Result<()> {
-    let conn = connect(global).await?;
-    let p = read_posture(&conn, &bucket.bucket).await?;
+    let session = connect(global).await?;
+    let p = session.posture(&bucket.bucket).await?;
     let mut out = std::io::stdout().lock();
     match &p.verdict {
         Verdict::Public(why) => writeln!(out, "Public: {}", why.join("; "))?,
@@ -39,8 +39,7 @@ pub async fn posture(global: &GlobalArgs, bucket: &S3Uri) -> anyhow::Result<()> 
 
 /// `policy s3://BUCKET/PREFIX/ [--upload] [--browse]`: the signer's IAM policy, as JSON.
 pub fn policy(location: &S3Uri, needs: SignerNeeds) -> anyhow::Result<()> {
-    location.require_prefix("A signer's policy covers a prefix")?;
-    let json = serde_json::to_string_pretty(&signer_policy(location, needs))?;
+    let json = serde_json::to_string_pretty(&ops::signer_policy(location, needs)?)?;
     println!("{json}");
     Ok(())
 }
@@ -81,20 +80,18 @@ pub async fn links(
     let records = register.list()?;
     let shown_records: Vec<&LinkRecord> =
         records.iter().filter(|r| all || r.is_live(now)).collect();
-    let conn = if check {
+    let session = if check {
         Some(connect(global).await?)
     } else {
         None
     };
     let mut out = std::io::stdout().lock();
     for r in &shown_records {
-        let verdict = match (&conn, r.kind) {
-            (Some(c), LinkKind::Link) if r.is_live(now) => Some(
-                match crate::engine::share::check_url(c.http(), &r.url, &r.object()).await {
-                    Ok(()) => "works".to_owned(),
-                    Err(e) => e.message().to_owned(),
-                },
-            ),
+        let verdict = match (&session, r.kind) {
+            (Some(s), LinkKind::Link) if r.is_live(now) => Some(match s.check_link(r).await {
+                Ok(()) => "works".to_owned(),
+                Err(e) => e.message().to_owned(),
+            }),
             (Some(_), _) => Some("not checked".to_owned()),
             (None, _) => None,
         };
@@ -138,25 +135,19 @@ pub async fn request(global: &GlobalArgs, args: RequestArgs) -> anyhow::Result<(
         content_type: args.content_type,
         expires: args.expires.parse::<Expiry>()?,
     };
-    if let Some(path) = &args.html
-        && path.is_dir()
-    {
-        return Err(Error::invalid(format!(
-            "--html takes a file name, not a folder: {}",
-            path.display()
-        ))
-        .into());
+    if let Some(path) = &args.html {
+        ops::check_page_path(path)?;
     }
-    let conn = connect(global).await?;
-    let form = make_request(&conn, &spec).await?;
+    let session = connect(global).await?;
+    let form = session.request(&spec).await?;
     if let Some(note) = &form.register_note {
         eprintln!("{}", shown(note));
     }
     if form.cut_short {
-        eprintln!("warning: {}", crate::engine::humanize::REQUEST_CUT_SHORT);
+        eprintln!("warning: {REQUEST_CUT_SHORT}");
     }
     if let Some(path) = &args.html {
-        write_page(path, &form.html_page())?;
+        ops::save_page(path.clone(), form.html_page()).await?;
         eprintln!(
             "wrote the upload page to {} (send it to the people who should upload)",
             shown(&path.display().to_string())
@@ -165,13 +156,6 @@ pub async fn request(global: &GlobalArgs, args: RequestArgs) -> anyhow::Result<(
     println!("{}", form.curl_command());
     eprintln!("{}", shown(&form.summary()));
     eprintln!("replace <FILE> with the path of the file to upload");
-    Ok(())
-}
-
-/// The page holds the request's signature: written 0600, for the user to send on.
-fn write_page(path: &Path, html: &str) -> anyhow::Result<()> {
-    crate::engine::config::write_private(path, html.as_bytes())
-        .map_err(|e| Error::local_io("write", path, &e))?;
     Ok(())
 }
 

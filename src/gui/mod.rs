@@ -9,14 +9,10 @@ pub mod state;
 pub mod widgets;
 
 use crate::engine::ConnectionSettings;
-use crate::engine::aws_files::AwsFiles;
-use crate::engine::config::{Config, Paths};
-use crate::engine::local_store::{LocalCredentials, LocalStoreOptions};
+use crate::engine::client::aws_files::AwsFiles;
+use crate::engine::{base::paths::Paths, client::config::Config};
 use app::App;
 use backend::{Backend, BackendOptions, ConnectTarget};
-
-/// The port the local store prefers (the same as `s3share local`); any free port if taken.
-const LOCAL_PORT: u16 = 9000;
 
 /// The window icon (the PNG in `assets/`).
 const ICON_PNG: &[u8] = include_bytes!("../../assets/icon-64.png");
@@ -33,39 +29,17 @@ pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
         }
     };
     let aws_files = AwsFiles::for_user();
-    let env_credentials = crate::engine::connection::env_credentials();
+    let env_credentials = crate::engine::client::connection::env_credentials();
     // The AWS files are read for this only when nothing else decides where to start.
     let start = start_target(requested, &config, || {
-        crate::engine::connection::aws_configured(aws_files.as_ref())
+        crate::engine::client::connection::aws_configured(aws_files.as_ref())
     });
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        // File reads and writes run on the blocking pool: a few threads are plenty, and each
-        // one more keeps its own allocator arena (memory).
-        .max_blocking_threads(16)
-        .thread_name("s3share-work")
-        .enable_all()
-        .build()?;
-    let local_store = LocalStoreOptions {
-        data_dir: paths.data_dir.join("local-store"),
-        port: LOCAL_PORT,
-        credentials: LocalCredentials::load_or_create(&paths.config_dir)?,
-        region: "us-east-1".to_owned(),
-        extras: crate::engine::local_store::StoreExtras::default(),
-    };
-    let backend = Backend::new(BackendOptions {
-        runtime: runtime.handle().clone(),
-        config_path: paths.config_file(),
-        local_store,
+    let runtime = crate::engine::ops::runtime()?;
+    let backend = Backend::new(BackendOptions::for_user(
+        runtime.handle().clone(),
+        &paths,
         aws_files,
-        transfers: crate::engine::transfer::multipart::TransferSettings {
-            state_dir: Some(paths.data_dir.join("uploads")),
-            ..Default::default()
-        },
-        register: Some(crate::engine::register::Register::new(
-            paths.data_dir.join("links.json"),
-        )),
-    });
+    )?);
     let size = config.app.window_size.unwrap_or([1000.0, 640.0]);
     let app = App::new(backend, config, start, env_credentials);
     let mut viewport = egui::ViewportBuilder::default()

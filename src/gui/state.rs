@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 use super::backend::{Clash, PlannedTransfer, TransferId};
-use crate::engine::humanize::{thousands, transfer_status};
+use crate::engine::base::wording::thousands;
 use crate::engine::transfer::ProgressSnapshot;
 use crate::engine::{Entry, Error, Expiry, S3Uri, ShareLink};
 
@@ -81,7 +81,10 @@ pub enum Column {
 
 /// One bucket level as listed so far, with the user's view of it.
 #[derive(Debug)]
-#[allow(clippy::struct_excessive_bools)] // independent facts: sort direction, more pages, done, stale
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent facts: sort direction, more pages, done, stale"
+)]
 pub struct Listing {
     pub generation: u64,
     pub bucket: String,
@@ -396,7 +399,7 @@ impl Transfer {
 
     /// "2.3 MiB/s, 12 seconds left · part 3/40"
     pub fn rate_text(&self) -> String {
-        transfer_status(&self.progress)
+        self.progress.status_line()
     }
 
     /// Can it be paused (an upload under way)?

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{App, Current};
-use crate::engine::humanize::expiry_phrase;
+use crate::engine::base::wording::expiry_phrase;
 use crate::engine::transfer::ProgressSnapshot;
 use crate::engine::{BucketInfo, ConnectionSettings, Error, Expiry, S3Uri, ShareLink};
 use crate::gui::backend::{
@@ -463,7 +463,7 @@ impl App {
     pub(super) fn open_share(&mut self, object: S3Uri) {
         let public = matches!(
             self.postures.get(&object.bucket),
-            Some(Loadable::Ready(p)) if matches!(p.verdict, crate::engine::posture::Verdict::Public(_))
+            Some(Loadable::Ready(p)) if matches!(p.verdict, crate::engine::trust::posture::Verdict::Public(_))
         );
         let mut d = ShareDialog::new(object, ExpiryPicker::new(self.default_expiry()));
         d.public_bucket = public;

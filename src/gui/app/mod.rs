@@ -15,10 +15,10 @@ use super::widgets::posture::PolicyView;
 use super::widgets::request::RequestForm;
 use super::widgets::settings::{SettingsDraft, theme_preference};
 use super::widgets::share_dialog::ShareDialog;
-use crate::engine::aws_files::ProfileInfo;
-use crate::engine::config::Config;
-use crate::engine::posture::Posture;
-use crate::engine::transfer::multipart::UploadState;
+use crate::engine::client::aws_files::ProfileInfo;
+use crate::engine::client::config::Config;
+use crate::engine::transfer::resume::UploadState;
+use crate::engine::trust::posture::Posture;
 use crate::engine::{BucketInfo, ConnectionSettings, Expiry, S3Uri};
 
 /// The banner shown on the embedded store.

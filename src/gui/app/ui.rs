@@ -6,8 +6,8 @@ use std::time::{Instant, SystemTime};
 
 use super::{App, LOCAL_BANNER};
 use crate::engine::S3Uri;
-use crate::engine::humanize::expiry_phrase;
-use crate::engine::policy::SignerNeeds;
+use crate::engine::base::wording::expiry_phrase;
+use crate::engine::trust::policy::SignerNeeds;
 use crate::gui::backend::{Command, TrustCommand};
 use crate::gui::state::{Listing, Loadable};
 use crate::gui::widgets::browser::{self, BrowserAction};

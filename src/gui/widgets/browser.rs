@@ -3,7 +3,7 @@
 
 use egui::{Key, Sense};
 
-use crate::engine::humanize::{format_modified, human_size};
+use crate::engine::base::wording::{format_modified, human_size};
 use crate::engine::{BucketInfo, S3Uri};
 use crate::gui::backend::FIRST_ROWS;
 use crate::gui::state::{Column, Listing, Loadable};
@@ -105,7 +105,10 @@ pub fn parent(prefix: &str) -> String {
     }
 }
 
-#[allow(clippy::too_many_lines)] // the table: header, rows, menus and keys in one place
+#[expect(
+    clippy::too_many_lines,
+    reason = "the table: header, rows, menus and keys in one place"
+)]
 pub fn browser_ui(ui: &mut egui::Ui, listing: &mut Listing) -> Vec<BrowserAction> {
     let mut actions = Vec::new();
     listing.refresh_view(std::time::Instant::now());

@@ -1,9 +1,9 @@
 //! The connections picker and the "Add connection" form.
 
-use crate::engine::aws_files::{NewProfile, ProfileInfo};
-use crate::engine::presign::Secret;
+use crate::engine::client::aws_files::{NewProfile, ProfileInfo};
 use crate::engine::{ConnectionSettings, Error};
 use crate::gui::backend::ConnectTarget;
+use s3share_core::Secret;
 
 /// One entry of the picker.
 #[derive(Debug, Clone)]
@@ -140,7 +140,7 @@ impl AddConnectionForm {
             return Err(Error::invalid("Give the connection a name"));
         }
         if let Some(e) = opt(&self.endpoint) {
-            crate::engine::connection::Endpoint::parse(&e, false)?;
+            crate::engine::client::endpoint::Endpoint::parse(&e, false)?;
         }
         let (profile_name, new_profile) = match self.source {
             KeySource::ExistingProfile => {

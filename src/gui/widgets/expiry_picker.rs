@@ -87,7 +87,7 @@ impl ExpiryPicker {
 
 /// Short chip text: "5 min", "15 min", "1 h", "1 day", "7 days".
 pub fn chip_label(e: Expiry) -> String {
-    crate::engine::humanize::format_compact_words(e.duration())
+    crate::engine::base::wording::format_compact_words(e.duration())
 }
 
 /// Draw the picker; true when the choice changed.

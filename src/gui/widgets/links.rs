@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use crate::engine::S3Uri;
-use crate::engine::register::{LinkKind, LinkRecord};
+use crate::engine::links::register::{LinkKind, LinkRecord};
 use crate::gui::state::Loadable;
 
 /// The view's state.

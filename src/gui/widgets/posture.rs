@@ -2,8 +2,8 @@
 //! facts on click, and the least-privilege signer policy with Copy.
 
 use crate::engine::S3Uri;
-use crate::engine::policy::{SignerNeeds, signer_policy};
-use crate::engine::posture::{Posture, Verdict};
+use crate::engine::trust::policy::{SignerNeeds, signer_policy};
+use crate::engine::trust::posture::{Posture, Verdict};
 use crate::gui::state::Loadable;
 
 pub const GREEN: egui::Color32 = egui::Color32::from_rgb(0x2e, 0x9e, 0x4f);

@@ -3,8 +3,8 @@
 
 use super::expiry_picker::{ExpiryPicker, expiry_picker_ui};
 use crate::engine::S3Uri;
-use crate::engine::humanize::parse_size;
-use crate::engine::request::{RequestSpec, UploadRequestForm};
+use crate::engine::base::wording::parse_size;
+use crate::engine::links::request::{RequestSpec, UploadRequestForm};
 use crate::gui::state::Loadable;
 
 pub struct RequestForm {
@@ -100,7 +100,7 @@ pub fn request_window(ctx: &egui::Context, form: &mut RequestForm) -> Option<Req
                 if made.cut_short {
                     ui.colored_label(
                         super::share_dialog::AMBER,
-                        format!("⚠ {}", crate::engine::humanize::REQUEST_CUT_SHORT),
+                        format!("⚠ {}", crate::engine::base::wording::REQUEST_CUT_SHORT),
                     );
                 }
                 let command = made.curl_command();

@@ -1,7 +1,7 @@
 //! The settings dialog: default expiry, share on drop, theme.
 
 use super::expiry_picker::{ExpiryPicker, expiry_picker_ui};
-use crate::engine::config::{AppSettings, Theme};
+use crate::engine::client::config::{AppSettings, Theme};
 
 /// The settings being edited (applied on Save).
 pub struct SettingsDraft {

@@ -3,7 +3,7 @@
 use std::time::SystemTime;
 
 use super::expiry_picker::{ExpiryPicker, expiry_picker_ui};
-use crate::engine::humanize::expires_line;
+use crate::engine::base::wording::expires_line;
 use crate::engine::{S3Uri, ShareLink, ShareRequest};
 use crate::gui::state::Loadable;
 
@@ -62,7 +62,7 @@ impl ShareDialog {
 /// The amber note when temporary credentials end the link early, naming the real time.
 pub fn cut_short_note(link: &ShareLink) -> Option<String> {
     link.cut_short().then(|| {
-        crate::engine::humanize::cut_short_note(
+        crate::engine::base::wording::cut_short_note(
             link.signed_at,
             link.signed_at + link.requested.duration(),
             link.expires_at,

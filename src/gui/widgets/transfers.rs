@@ -1,7 +1,7 @@
 //! The transfers panel: one row per file with progress, speed, ETA, and what can be done.
 
-use crate::engine::humanize::human_size;
-use crate::engine::transfer::multipart::UploadState;
+use crate::engine::base::wording::human_size;
+use crate::engine::transfer::resume::UploadState;
 use crate::gui::backend::{Clash, TransferId};
 use crate::gui::state::{TransferState, Transfers};
 
@@ -23,7 +23,10 @@ pub enum TransferAction {
     ClearFinished,
 }
 
-#[allow(clippy::too_many_lines)] // one match arm per transfer state, each a few widgets
+#[expect(
+    clippy::too_many_lines,
+    reason = "one match arm per transfer state, each a few widgets"
+)]
 pub fn transfers_ui(
     ui: &mut egui::Ui,
     transfers: &Transfers,

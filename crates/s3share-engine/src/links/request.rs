@@ -1,0 +1,257 @@
+//! Upload requests ("Request files…"): a presigned POST policy that lets anyone with it upload
+//! files, under their own names, below one prefix, up to a size, until it expires; signed with
+//! the same SigV4 key derivation as links. It comes as a `curl` command and as a small
+//! self-contained HTML page to send to the people who should upload.
+
+use std::fmt::Write as _;
+use std::time::SystemTime;
+
+use super::register::{LinkKind, NewRecord, Signer};
+use crate::base::error::{Error, Result};
+use crate::base::expiry::Expiry;
+use crate::base::s3uri::S3Uri;
+use crate::base::signing::{PostPolicyInput, PresignedPost, presign_post};
+use crate::base::wording::{describe_deadline, format_iso, human_size};
+use crate::client::connection::Connection;
+
+/// What the request allows.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    /// A bucket and a prefix (empty, or ending in `/`).
+    pub prefix: S3Uri,
+    pub max_size: u64,
+    pub content_type: Option<String>,
+    pub expires: Expiry,
+}
+
+/// A signed upload request.
+#[derive(Debug, Clone)]
+pub struct UploadRequestForm {
+    pub post: PresignedPost,
+    pub prefix: S3Uri,
+    pub max_size: u64,
+    pub content_type: Option<String>,
+    pub signed_at: SystemTime,
+    /// The earlier of the requested expiry and the signing credentials'.
+    pub expires_at: SystemTime,
+    pub cut_short: bool,
+    /// The lifetime asked for.
+    pub requested: Expiry,
+    /// Who signed it and where, as the register keeps it.
+    pub signer: Signer,
+    pub endpoint: String,
+    /// Why the request is missing from the register, when recording it failed (set by whoever
+    /// records it).
+    pub register_note: Option<String>,
+}
+
+/// A shell word: single-quoted, with `'` written as `'\''`.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+impl UploadRequestForm {
+    /// The register's entry for this request.
+    pub fn record(&self) -> NewRecord<'_> {
+        NewRecord {
+            kind: LinkKind::Request,
+            object: &self.prefix,
+            requested: self.requested.duration(),
+            signed_at: self.signed_at,
+            expires_at: self.expires_at,
+            signer: self.signer.clone(),
+            endpoint: self.endpoint.clone(),
+            url: self.post.action.clone(),
+            fields: self.post.fields.clone(),
+            max_size: Some(self.max_size),
+        }
+    }
+
+    /// The whole command a recipient runs, with the literal `<FILE>` where their file's path
+    /// goes. Fields are sent with `--form-string`, so no value is read as a file name.
+    pub fn curl_command(&self) -> String {
+        let mut cmd = String::from("curl -sS --fail-with-body");
+        for (name, value) in &self.post.fields {
+            cmd.push_str(" --form-string ");
+            cmd.push_str(&shell_quote(&format!("{name}={value}")));
+        }
+        cmd.push_str(" -F 'file=@<FILE>' ");
+        cmd.push_str(&shell_quote(&self.post.action));
+        cmd
+    }
+
+    /// A one-line summary: where, how large, until when.
+    pub fn summary(&self) -> String {
+        format!(
+            "anyone with this request can upload files of up to {}{} into {}, until it expires {}",
+            human_size(self.max_size),
+            self.content_type
+                .as_deref()
+                .map(|t| format!(" (type {t})"))
+                .unwrap_or_default(),
+            self.prefix,
+            describe_deadline(
+                time::OffsetDateTime::from(self.signed_at),
+                time::OffsetDateTime::from(self.expires_at)
+            )
+        )
+    }
+
+    /// A small self-contained page with the upload form (no scripts or styles from elsewhere).
+    pub fn html_page(&self) -> String {
+        let mut hidden = String::new();
+        for (name, value) in &self.post.fields {
+            let _ = writeln!(
+                hidden,
+                "      <input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                html_escape(name),
+                html_escape(value)
+            );
+        }
+        let until = time::OffsetDateTime::from(self.expires_at);
+        format!(
+            r#"<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>Upload files</title>
+  <style>
+    body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem; color: #1b262c; }}
+    .card {{ border: 1px solid #cfd8dc; border-radius: 12px; padding: 1.5rem; }}
+    button {{ font: inherit; padding: .5rem 1.2rem; border-radius: 8px; border: 0; background: #1f6f8b; color: white; }}
+    .note {{ color: #546e7a; font-size: .9rem; }}
+    #warn {{ color: #b71c1c; }}
+  </style>
+</head>
+<body>
+  <div class="card">
+    <h1>Upload a file</h1>
+    <p>Files go to <code>{prefix}</code>, under their own names.</p>
+    <p class="note">Up to {size} each{kind}. This page works until {until} (UTC).</p>
+    <form id="upload" method="post" enctype="multipart/form-data" action="{action}">
+{hidden}      <p><input id="file" type="file" name="file" required></p>
+      <p id="warn"></p>
+      <p><button type="submit">Upload</button></p>
+    </form>
+    <p class="note">After the upload your browser shows the storage server's answer:
+    a <code>PostResponse</code> with the file's name means it arrived.</p>
+  </div>
+  <script>
+    // Stores that do not replace ${{filename}} themselves get the name set here.
+    const form = document.getElementById("upload");
+    const file = document.getElementById("file");
+    const warn = document.getElementById("warn");
+    const max = {max};
+    file.addEventListener("change", () => {{
+      const f = file.files[0];
+      warn.textContent = f && f.size > max ? "This file is larger than the request allows; the upload will be refused." : "";
+    }});
+    form.addEventListener("submit", () => {{
+      const f = file.files[0];
+      const key = form.elements["key"];
+      if (f && key.value.includes("${{filename}}")) key.value = key.value.replace("${{filename}}", f.name);
+    }});
+  </script>
+</body>
+</html>
+"#,
+            prefix = html_escape(&self.prefix.to_string()),
+            size = html_escape(&human_size(self.max_size)),
+            kind = self
+                .content_type
+                .as_deref()
+                .map(|t| format!(", of type {}", html_escape(t)))
+                .unwrap_or_default(),
+            until = html_escape(&format_iso(until)),
+            action = html_escape(&self.post.action),
+            max = self.max_size,
+        )
+    }
+}
+
+/// Sign an upload request (the caller records it: [`UploadRequestForm::record`]).
+pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<UploadRequestForm> {
+    let prefix = &spec.prefix;
+    prefix.require_prefix("An upload request names a folder")?;
+    if prefix.key.split('/').any(|s| s == "." || s == "..") {
+        return Err(Error::invalid(format!(
+            "This prefix has a \".\" or \"..\" part, which browsers fold away: {prefix}"
+        )));
+    }
+    if spec.max_size == 0 {
+        return Err(Error::invalid("The largest file must be at least 1 byte"));
+    }
+    if let Some(t) = &spec.content_type
+        && (t.is_empty() || reqwest::header::HeaderValue::from_str(t).is_err() || !t.contains('/'))
+    {
+        return Err(Error::invalid(format!(
+            "Not a content type: {t:?} (like image/png)"
+        )));
+    }
+    let region = conn.bucket_region(&prefix.bucket).await?;
+    let creds = conn.signing_credentials().await?;
+    let addr = conn.object_address(&prefix.bucket, "", &region);
+    let action = format!(
+        "{}://{}{}",
+        addr.scheme,
+        addr.authority,
+        addr.path.trim_end_matches('/')
+    );
+    let action = if action.ends_with(&addr.authority) {
+        format!("{action}/")
+    } else {
+        action
+    };
+    let now = SystemTime::now();
+    let post = presign_post(
+        &creds,
+        &PostPolicyInput {
+            action: &action,
+            bucket: &prefix.bucket,
+            key_prefix: &prefix.key,
+            max_size: spec.max_size,
+            content_type: spec.content_type.as_deref(),
+            region: &region,
+            expires: spec.expires,
+            now,
+        },
+    );
+    let expires_at = creds.link_end(now, spec.expires);
+    Ok(UploadRequestForm {
+        post,
+        prefix: prefix.clone(),
+        max_size: spec.max_size,
+        content_type: spec.content_type.clone(),
+        signed_at: now,
+        expires_at,
+        cut_short: expires_at < now + spec.expires.duration(),
+        requested: spec.expires,
+        signer: Signer::of(conn, &creds),
+        endpoint: conn.endpoint_label(),
+        register_note: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_survive_quotes() {
+        assert_eq!(shell_quote("a'b"), r"'a'\''b'");
+        assert_eq!(shell_quote("${filename}"), "'${filename}'");
+        assert_eq!(
+            html_escape("<a href=\"x\">"),
+            "&lt;a href=&quot;x&quot;&gt;"
+        );
+    }
+}

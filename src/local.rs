@@ -1,0 +1,103 @@
+//! The one place that starts the embedded store or finds the one already serving its folder,
+//! and turns the store's answers into the engine's: a connection to it, its errors in the
+//! engine's kinds.
+
+use std::path::PathBuf;
+
+use s3share_engine::base::error::{Error, ErrorKind, Result};
+use s3share_engine::base::paths::Paths;
+use s3share_engine::client::browse::list_buckets;
+use s3share_engine::client::connection::Connection;
+use s3share_store::{AccessKey, StoreError, StoreExtras, StoreOptions, StoreServer};
+
+/// The port the store prefers (`s3share local`'s default; MinIO's too, so often taken).
+pub const PREFERRED_PORT: u16 = 9000;
+
+/// The store for the user, on their folders: `dir` (or the data folder's `local-store`),
+/// their generated credentials, the default region.
+pub fn options_for_user(paths: &Paths, port: u16, dir: Option<PathBuf>) -> Result<StoreOptions> {
+    let credentials = s3share_store::credentials::load_or_create(&paths.local_store_credentials())
+        .map_err(|e| store_error(&e))?;
+    Ok(StoreOptions {
+        data_dir: dir.unwrap_or_else(|| paths.local_store_dir()),
+        port,
+        credentials,
+        region: s3share_engine::client::connection::DEFAULT_REGION.to_owned(),
+        extras: StoreExtras::default(),
+    })
+}
+
+/// Start the store of `options`.
+pub async fn start(options: StoreOptions) -> Result<StoreServer> {
+    StoreServer::start(options)
+        .await
+        .map_err(|e| store_error(&e))
+}
+
+/// A connection to `store`.
+pub fn connect(store: &StoreServer) -> Result<Connection> {
+    Connection::to_local_store(&store.endpoint_url(), store.credentials(), store.region())
+}
+
+/// Start the store of `options` — on its port, or any free one when that is taken — or, when
+/// another s3share already serves its folder, connect to that one. Returns the store started
+/// here (keep it: dropping it stops it) and a connection to whichever store serves.
+pub async fn start_or_reuse(options: StoreOptions) -> Result<(Option<StoreServer>, Connection)> {
+    let first = StoreServer::start(options.clone()).await;
+    let started = match first {
+        Ok(s) => Ok(s),
+        // The preferred port is taken: by another s3share serving this very folder (then use
+        // it), or by something else (then any free port will do).
+        Err(StoreError::Bind { .. }) if options.port != 0 => {
+            StoreServer::start(StoreOptions {
+                port: 0,
+                ..options.clone()
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match started {
+        Ok(store) => {
+            let conn = connect(&store)?;
+            Ok((Some(store), conn))
+        }
+        Err(in_use @ StoreError::InUse { .. }) => {
+            let conn = connect_running(&options, options.port, &options.credentials).await;
+            conn.map(|c| (None, c)).map_err(|_| store_error(&in_use))
+        }
+        Err(e) => Err(store_error(&e)),
+    }
+}
+
+/// The store another s3share runs on this folder, at `port`, if its credentials answer.
+async fn connect_running(options: &StoreOptions, port: u16, key: &AccessKey) -> Result<Connection> {
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let conn = Connection::to_local_store(&endpoint, key, &options.region)?;
+    list_buckets(&conn).await?;
+    Ok(conn)
+}
+
+/// The store's error in the engine's kinds (exit codes, the app's words).
+pub fn store_error(e: &StoreError) -> Error {
+    let kind = match e {
+        StoreError::InUse { .. } => ErrorKind::AlreadyExists,
+        StoreError::DamagedCredentials { .. } => ErrorKind::InvalidInput,
+        StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            ErrorKind::NotFound
+        }
+        StoreError::Bind { .. } | StoreError::Io { .. } | StoreError::NoRandomness => {
+            ErrorKind::LocalIo
+        }
+    };
+    let detail = match e {
+        StoreError::Bind { source, .. } | StoreError::Io { source, .. } => Some(source.to_string()),
+        StoreError::DamagedCredentials { detail, .. } => Some(detail.clone()),
+        StoreError::InUse { .. } | StoreError::NoRandomness => None,
+    };
+    let err = Error::new(kind, e.to_string());
+    match detail {
+        Some(d) => err.with_detail(d),
+        None => err,
+    }
+}

@@ -18,7 +18,7 @@ use crate::engine::base::expiry::Expiry;
 use crate::engine::base::paths::Paths;
 use crate::engine::base::s3uri::S3Uri;
 use crate::engine::base::wording::{format_iso, parse_size};
-use crate::engine::client::browse::{Entry, list_buckets, list_level};
+use crate::engine::client::browse::Entry;
 use crate::engine::client::connection::ConnectionSettings;
 use crate::engine::links::share::ShareRequest;
 use crate::engine::ops::Session;
@@ -400,7 +400,6 @@ async fn share_command(
 async fn ls(global: &GlobalArgs, uri: Option<&str>) -> anyhow::Result<()> {
     let location: Option<S3Uri> = uri.map(str::parse).transpose()?;
     let session = connect(global).await?;
-    let conn = session.connection();
     let mut out = std::io::stdout().lock();
     // Keys are the server's data: on a terminal their control characters are shown escaped,
     // so a key cannot move the cursor or recolour the screen.
@@ -414,37 +413,38 @@ async fn ls(global: &GlobalArgs, uri: Option<&str>) -> anyhow::Result<()> {
     };
     match location {
         None => {
-            for b in list_buckets(conn).await? {
+            for b in session.list_buckets().await? {
                 let created = b.created.map(format_iso).unwrap_or_default();
                 writeln!(out, "{created:>20} {}", show(&b.name))?;
             }
         }
         Some(loc) => {
             let mut write_err = None;
-            list_level(conn, &loc.bucket, &loc.key, |entries| {
-                for e in entries {
-                    let line = match e {
-                        Entry::Prefix(p) => {
-                            // A server may answer prefixes that do not start with the one
-                            // asked for: shown whole, never cut.
-                            let name = p.strip_prefix(loc.key.as_str()).unwrap_or(&p);
-                            format!("{:>31} {}", "PRE", show(name))
+            session
+                .list_level(&loc.bucket, &loc.key, |entries| {
+                    for e in entries {
+                        let line = match e {
+                            Entry::Prefix(p) => {
+                                // A server may answer prefixes that do not start with the one
+                                // asked for: shown whole, never cut.
+                                let name = p.strip_prefix(loc.key.as_str()).unwrap_or(&p);
+                                format!("{:>31} {}", "PRE", show(name))
+                            }
+                            Entry::Object(o) => format!(
+                                "{:>10} {:>20} {}",
+                                o.size,
+                                o.last_modified.map(format_iso).unwrap_or_default(),
+                                show(&o.key)
+                            ),
+                        };
+                        if let Err(e) = writeln!(out, "{line}") {
+                            write_err = Some(e);
+                            return ControlFlow::Break(());
                         }
-                        Entry::Object(o) => format!(
-                            "{:>10} {:>20} {}",
-                            o.size,
-                            o.last_modified.map(format_iso).unwrap_or_default(),
-                            show(&o.key)
-                        ),
-                    };
-                    if let Err(e) = writeln!(out, "{line}") {
-                        write_err = Some(e);
-                        return ControlFlow::Break(());
                     }
-                }
-                ControlFlow::Continue(())
-            })
-            .await?;
+                    ControlFlow::Continue(())
+                })
+                .await?;
             if let Some(e) = write_err {
                 return Err(e.into());
             }

@@ -21,7 +21,6 @@ use super::contract::{
 use crate::engine::base::blocking::run_blocking;
 use crate::engine::base::error::{Error, ErrorKind, Result};
 use crate::engine::client::aws_files::{AwsFiles, NewProfile};
-use crate::engine::client::browse;
 use crate::engine::client::config::Config;
 use crate::engine::links::register::Register;
 use crate::engine::ops::{self, Session, UploadJob};
@@ -220,9 +219,7 @@ impl Backend {
             Command::Connect(target) => self.connect(target),
             Command::ListBuckets => {
                 if let Some(session) = self.connected(|e| Event::Buckets(Err(e))) {
-                    self.spawn_answer(async move {
-                        Event::Buckets(browse::list_buckets(session.connection()).await)
-                    });
+                    self.spawn_answer(async move { Event::Buckets(session.list_buckets().await) });
                 }
             }
             Command::List {
@@ -320,14 +317,7 @@ impl Backend {
         };
         if let Some(session) = self.connected(failed) {
             self.spawn_answer(async move {
-                let mut deleted = 0;
-                let mut errors = Vec::new();
-                for object in &objects {
-                    match browse::delete_object(session.connection(), object).await {
-                        Ok(()) => deleted += 1,
-                        Err(e) => errors.push(e),
-                    }
-                }
+                let (deleted, errors) = session.delete_objects(&objects).await;
                 Event::Deleted { deleted, errors }
             });
         }
@@ -336,9 +326,7 @@ impl Backend {
     fn create_folder(&self, bucket: String, parent: String, name: String) {
         if let Some(session) = self.connected(|e| Event::FolderCreated(Err(e))) {
             self.spawn_answer(async move {
-                let result = browse::create_folder(session.connection(), &bucket, &parent, &name)
-                    .await
-                    .map(|prefix| S3Uri::new(bucket, prefix));
+                let result = session.create_folder(&bucket, &parent, &name).await;
                 Event::FolderCreated(result)
             });
         }
@@ -545,8 +533,7 @@ impl Backend {
         let events = self.events.clone();
         let task = self.spawn(async move {
             let result = async {
-                let mut pager =
-                    browse::LevelPager::new(session.connection(), &bucket, &prefix).await?;
+                let mut pager = session.level_pager(&bucket, &prefix).await?;
                 let mut loaded = 0usize;
                 while let Some((entries, more)) = pager.next_page().await? {
                     loaded += entries.len();

@@ -3,6 +3,7 @@
 //! links, upload, download. The CLI and the GUI call these; neither builds keys, paths,
 //! records or follow-up steps of its own.
 
+mod browse;
 mod links;
 mod session;
 mod transfers;

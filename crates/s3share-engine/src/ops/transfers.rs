@@ -341,3 +341,47 @@ impl Session {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_takes_files_and_folders_a_key_takes_one_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = dir.path().join("a.txt");
+        let b = dir.path().join("b.txt");
+        let folder = dir.path().join("photos");
+        std::fs::write(&a, b"a").expect("write");
+        std::fs::write(&b, b"bb").expect("write");
+        std::fs::create_dir_all(folder.join("..x")).expect("dirs");
+        std::fs::write(folder.join("..x/c.jpg"), b"c").expect("write");
+        let into = S3Uri::new("b", "in/");
+        let plan =
+            plan_uploads_blocking(&[a.clone(), b.clone(), folder.clone()], &into).expect("plan");
+        let keys: Vec<&str> = plan.files.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["in/a.txt", "in/b.txt", "in/photos/..x/c.jpg"]);
+        let named = plan_uploads_blocking(std::slice::from_ref(&a), &S3Uri::new("b", "in/x.txt"))
+            .expect("plan");
+        assert_eq!(named.files[0].key, "in/x.txt");
+        assert_eq!(named.files[0].size, 1);
+        let several = plan_uploads_blocking(&[a.clone(), b], &S3Uri::new("b", "in/x.txt"));
+        assert!(
+            several
+                .expect_err("two files, one key")
+                .message()
+                .contains("slash")
+        );
+        let folder_to_key = plan_uploads_blocking(&[folder], &S3Uri::new("b", "in/x"));
+        assert!(folder_to_key.is_err());
+        let dots = plan_uploads_blocking(&[a], &S3Uri::new("b", "in/../x.txt")).expect("plan");
+        assert!(dots.files.is_empty() && dots.errors.len() == 1, "{dots:?}");
+    }
+
+    #[test]
+    fn overwrite_means_replace() {
+        assert_eq!(Clash::from_overwrite(true), Clash::Replace);
+        assert_eq!(Clash::from_overwrite(false), Clash::Refuse);
+        assert_eq!(Clash::default(), Clash::Refuse);
+    }
+}

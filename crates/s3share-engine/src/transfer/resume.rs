@@ -86,7 +86,7 @@ impl ResumeDir {
             .map_err(|e| Error::local_io("write", &path, &e))
     }
 
-    /// [`Self::save`] on the blocking pool: the write is fsynced, no work for an async worker.
+    /// `save` on the blocking pool: the write is fsynced, no work for an async worker.
     pub async fn save_blocking(&self, state: UploadState) -> Result<()> {
         let dir = self.clone();
         run_blocking(move || dir.save(&state)).await

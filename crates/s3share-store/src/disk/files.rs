@@ -3,6 +3,9 @@
 use md5::Digest as _;
 use s3s::s3_error;
 
+/// The bucket created on first run.
+pub const DEFAULT_BUCKET: &str = "shared";
+
 /// An object's files are named by the SHA-256 of its key, so any key S3 allows fits.
 pub(crate) fn key_hash(key: &str) -> String {
     hex::encode(sha2::Sha256::digest(key.as_bytes()))

@@ -14,12 +14,10 @@ mod receive;
 mod storage;
 mod uploads;
 
+pub use files::DEFAULT_BUCKET;
 pub(crate) use files::{io_err, precondition_failed};
 pub(crate) use meta::ObjectMeta;
 pub(crate) use receive::{ReceiveError, Received, receive};
 pub use storage::seed_objects;
 pub(crate) use storage::{Disk, LeaseGuard, ObjectData, Precondition, now_nanos};
 pub(crate) use uploads::{PartMeta, UploadInfo};
-
-/// The bucket created on first run.
-pub const DEFAULT_BUCKET: &str = "shared";

@@ -27,14 +27,14 @@ use s3share_core::fs::{private_dir, sync_dir, write_private};
 use s3share_core::lock;
 
 use super::files::{
-    create_private_file, io_err, key_hash, md5_hex, new_version, precondition_failed,
+    DEFAULT_BUCKET, create_private_file, io_err, key_hash, md5_hex, new_version,
+    precondition_failed,
 };
 use super::meta::{ObjectMeta, data_files, segment_file_name};
 use super::uploads::{PartMeta, UploadInfo, UploadRecords, part_file};
 use crate::error::{StoreError, StoreResult};
 use s3share_core::limits::{MAX_PARTS, MIN_PART};
 
-use super::DEFAULT_BUCKET;
 /// Where bodies are received before they are committed.
 const STAGING: &str = ".tmp";
 
@@ -653,4 +653,165 @@ pub fn seed_objects<'a>(
         count += 1;
     }
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staged(disk: &Disk, body: &[u8]) -> tempfile::NamedTempFile {
+        use std::io::Write as _;
+        let mut f = disk.staging_file().expect("staging");
+        f.write_all(body).expect("write");
+        f.as_file().sync_all().expect("sync");
+        f
+    }
+
+    fn meta(key: &str, body: &[u8]) -> ObjectMeta {
+        ObjectMeta {
+            key: key.to_owned(),
+            size: body.len() as u64,
+            md5: md5_hex(body),
+            parts: None,
+            content_type: None,
+            content_disposition: None,
+            modified_unix_nanos: now_nanos(),
+            checksum_crc32c: None,
+            checksum_sha256: None,
+            version: None,
+            segments: None,
+        }
+    }
+
+    fn read(disk: &Disk, key: &str) -> Vec<u8> {
+        use std::io::Read as _;
+        let (_, data) = disk.open_object(DEFAULT_BUCKET, key).expect("open");
+        let ObjectData::File(mut f) = data else {
+            unreachable!("single-file object")
+        };
+        let mut out = Vec::new();
+        f.read_to_end(&mut out).expect("read");
+        out
+    }
+
+    #[test]
+    fn a_commit_survives_a_reopen_and_replaces_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let disk = Disk::open(dir.path()).expect("open");
+            let one = staged(&disk, b"one");
+            disk.commit(DEFAULT_BUCKET, meta("k", b"one"), one, Precondition::None)
+                .expect("commit");
+            let two = staged(&disk, b"two!");
+            disk.commit(DEFAULT_BUCKET, meta("k", b"two!"), two, Precondition::None)
+                .expect("replace");
+            let three = staged(&disk, b"3");
+            assert!(
+                disk.commit(
+                    DEFAULT_BUCKET,
+                    meta("k", b"3"),
+                    three,
+                    Precondition::NoneMatch
+                )
+                .is_err(),
+                "If-None-Match: * refuses an existing key"
+            );
+        }
+        let disk = Disk::open(dir.path()).expect("reopen");
+        assert_eq!(read(&disk, "k"), b"two!");
+        // One data file and one metadata file: the replaced version is gone.
+        let h = key_hash("k");
+        let files = std::fs::read_dir(disk.shard_dir(DEFAULT_BUCKET, &h))
+            .expect("shard")
+            .count();
+        assert_eq!(files, 2);
+    }
+
+    #[test]
+    fn start_up_clears_what_a_crash_left_and_keeps_whole_objects() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let h = key_hash("k");
+        {
+            let disk = Disk::open(dir.path()).expect("open");
+            let body = staged(&disk, b"kept");
+            disk.commit(DEFAULT_BUCKET, meta("k", b"kept"), body, Precondition::None)
+                .expect("commit");
+            // A crash mid-write: a body in staging, a data file no metadata names, a metadata
+            // write that did not reach its rename, and an object whose data file is short.
+            let _ = staged(&disk, b"half").keep().expect("keep");
+            let shard = disk.shard_dir(DEFAULT_BUCKET, &h);
+            std::fs::write(shard.join(format!("{h}.deadbeef.data")), b"orphan").expect("orphan");
+            std::fs::write(shard.join(".s3share-tmp"), b"{").expect("tmp");
+            let broken = key_hash("broken");
+            let broken_shard = disk.shard_dir(DEFAULT_BUCKET, &broken);
+            private_dir(&broken_shard).expect("shard");
+            let mut m = meta("broken", b"0123456789");
+            m.version = Some("v1".into());
+            std::fs::write(
+                broken_shard.join(format!("{broken}.json")),
+                serde_json::to_vec(&m).expect("json"),
+            )
+            .expect("meta");
+            std::fs::write(broken_shard.join(format!("{broken}.v1.data")), b"01").expect("short");
+        }
+        let disk = Disk::open(dir.path()).expect("reopen");
+        assert_eq!(read(&disk, "k"), b"kept");
+        assert!(
+            disk.meta(DEFAULT_BUCKET, "broken")
+                .expect("bucket")
+                .is_err()
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path().join(STAGING))
+                .expect("staging")
+                .count(),
+            0
+        );
+        let names: Vec<String> = std::fs::read_dir(disk.shard_dir(DEFAULT_BUCKET, &h))
+            .expect("shard")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.starts_with('.') && !n.contains("deadbeef"))
+        );
+    }
+
+    #[test]
+    fn one_disk_per_folder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let _first = Disk::open(dir.path()).expect("open");
+        assert!(matches!(
+            Disk::open(dir.path()),
+            Err(StoreError::InUse { .. })
+        ));
+    }
+
+    #[test]
+    fn a_leased_segment_outlives_its_object_until_the_reader_is_done() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let disk = Disk::open(dir.path()).expect("open");
+        let h = key_hash("mp");
+        let shard = disk.shard_dir(DEFAULT_BUCKET, &h);
+        private_dir(&shard).expect("shard");
+        let segment = shard.join(segment_file_name(&h, "v9", 0));
+        std::fs::write(&segment, b"part").expect("segment");
+        let mut m = meta("mp", b"part");
+        m.version = Some("v9".into());
+        m.segments = Some(vec![4]);
+        m.parts = Some(1);
+        {
+            let _commit = lock(&disk.commits);
+            disk.commit_meta(DEFAULT_BUCKET, m, std::slice::from_ref(&segment))
+                .expect("commit");
+        }
+        let (_, data) = disk.open_object(DEFAULT_BUCKET, "mp").expect("open");
+        disk.delete(DEFAULT_BUCKET, "mp").expect("delete");
+        assert!(segment.exists(), "kept while read");
+        drop(data);
+        assert!(!segment.exists(), "removed when the reader let go");
+    }
 }

@@ -434,3 +434,70 @@ fn finish(partial: &Path, target: &Path, overwrite: bool) -> Result<()> {
     };
     result.map_err(|e| Error::local_io("write", target, &e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1024 * 1024;
+
+    #[test]
+    fn ranges_grow_with_the_object_and_stay_bounded() {
+        let s = TransferSettings::default();
+        // At least the part size; about four ranges per parallel stream; whole MiB; ≤ 256 MiB.
+        assert_eq!(range_size(10 * MIB, &s), s.part_size);
+        assert_eq!(range_size(1024 * MIB, &s), 64 * MIB);
+        assert_eq!(range_size(1024 * 1024 * MIB, &s), 256 * MIB);
+        for size in [1, MIB + 1, 333 * MIB + 7, 40_000 * MIB] {
+            let r = range_size(size, &s);
+            assert_eq!(r % MIB, 0);
+            assert!(size.div_ceil(r) <= (s.parallel as u64 * 4).max(size.div_ceil(256 * MIB)));
+        }
+    }
+
+    #[test]
+    fn a_partial_download_resumes_only_when_it_matches_the_object() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let partial = dir.path().join("p");
+        let state = dir.path().join("p.json");
+        let want = PartialState {
+            etag: "\"e1\"".into(),
+            size: 3 * MIB,
+            chunk: MIB,
+            done: BTreeSet::new(),
+        };
+        // Nothing there: a fresh partial file of the object's size.
+        assert!(
+            resume_point(&partial, &state, &want)
+                .expect("fresh")
+                .is_empty()
+        );
+        assert_eq!(std::fs::metadata(&partial).expect("made").len(), 3 * MIB);
+        // A state for this object: its ranges (an out-of-range one dropped).
+        let saved = PartialState {
+            done: [0, 2, 7].into_iter().collect(),
+            ..want.clone()
+        };
+        save_state(&state, &saved).expect("save");
+        let done = resume_point(&partial, &state, &want).expect("resume");
+        assert_eq!(done.into_iter().collect::<Vec<_>>(), [0, 2]);
+        // The object changed (another ETag): start over.
+        let changed = PartialState {
+            etag: "\"e2\"".into(),
+            ..want.clone()
+        };
+        assert!(
+            resume_point(&partial, &state, &changed)
+                .expect("over")
+                .is_empty()
+        );
+        // The partial file is not the object's size: start over.
+        save_state(&state, &saved).expect("save");
+        std::fs::write(&partial, b"short").expect("truncate");
+        assert!(
+            resume_point(&partial, &state, &want)
+                .expect("over")
+                .is_empty()
+        );
+    }
+}

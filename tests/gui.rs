@@ -495,6 +495,7 @@ fn a_paused_upload_in_parts_resumes_and_a_restart_offers_the_unfinished_one() {
         parallel: 1,
         retries: 3,
         state_dir: Some(state.path().to_owned()),
+        download_state_dir: None,
     };
     let bytes = pattern(14 << 20, 77);
     let file = state.path().join("holiday.mov");

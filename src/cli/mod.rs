@@ -222,8 +222,10 @@ pub struct TransferArgs {
 impl TransferArgs {
     /// The engine's settings, with unfinished uploads remembered in the user's data folder.
     fn settings(&self) -> anyhow::Result<TransferSettings> {
+        let paths = Paths::for_user().ok();
         let mut s = TransferSettings {
-            state_dir: Paths::for_user().ok().map(|p| p.uploads_dir()),
+            state_dir: paths.as_ref().map(Paths::uploads_dir),
+            download_state_dir: paths.as_ref().map(Paths::downloads_dir),
             ..TransferSettings::default()
         };
         if let Some(t) = &self.multipart_above {

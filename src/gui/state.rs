@@ -404,7 +404,7 @@ impl Transfer {
 
     /// Can it be paused (an upload under way)?
     pub fn pausable(&self) -> bool {
-        !self.planned.download && matches!(self.state, TransferState::Running)
+        self.planned.download.is_none() && matches!(self.state, TransferState::Running)
     }
 
     /// The name shown: the key's last segment.

@@ -20,6 +20,7 @@ fn small_parts(state_dir: Option<std::path::PathBuf>, parallel: usize) -> Transf
         parallel,
         retries: 6,
         state_dir,
+        download_state_dir: None,
     }
 }
 

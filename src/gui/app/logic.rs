@@ -580,7 +580,7 @@ impl App {
     pub(super) fn restart(&mut self, id: u64, clash: Clash) {
         let fresh_batch = self.next_batch;
         if let Some(t) = self.transfers.get_mut(id) {
-            if t.batch.is_none() && !t.planned.download {
+            if t.batch.is_none() && t.planned.download.is_none() {
                 // Its batch has ended (its links were copied): a retried upload's link is
                 // copied on its own.
                 t.batch = Some(fresh_batch);

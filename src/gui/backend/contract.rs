@@ -13,6 +13,7 @@ use crate::engine::links::register::LinkRecord;
 use crate::engine::links::request::{RequestSpec, UploadRequestForm};
 pub use crate::engine::ops::Clash;
 use crate::engine::transfer::ProgressSnapshot;
+use crate::engine::transfer::download::target::LocalTarget;
 use crate::engine::transfer::resume::UploadState;
 use crate::engine::trust::posture::Posture;
 use crate::engine::{Connection, ConnectionSettings, Expiry, S3Uri, ShareLink, ShareRequest};
@@ -208,7 +209,8 @@ pub struct PlannedTransfer {
     pub path: PathBuf,
     pub object: S3Uri,
     pub size: u64,
-    pub download: bool,
+    /// A download's file (below the folder chosen): `None` for an upload.
+    pub download: Option<LocalTarget>,
 }
 
 /// What came back.

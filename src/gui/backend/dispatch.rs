@@ -24,6 +24,7 @@ use crate::engine::client::aws_files::{AwsFiles, NewProfile};
 use crate::engine::client::config::Config;
 use crate::engine::links::register::Register;
 use crate::engine::ops::{self, Session, UploadJob};
+use crate::engine::transfer::download::target::LocalTarget;
 use crate::engine::transfer::resume::UploadState;
 use crate::engine::transfer::upload::ChecksumAlgorithm;
 use crate::engine::transfer::{TransferProgress, TransferSettings};
@@ -64,6 +65,7 @@ impl BackendOptions {
             aws_files,
             transfers: TransferSettings {
                 state_dir: Some(paths.uploads_dir()),
+                download_state_dir: Some(paths.downloads_dir()),
                 ..TransferSettings::default()
             },
             register: Some(Register::new(paths.register_file())),
@@ -90,6 +92,7 @@ impl BackendOptions {
             }),
             transfers: TransferSettings {
                 state_dir: Some(dir.join("uploads")),
+                download_state_dir: Some(dir.join("downloads")),
                 ..TransferSettings::default()
             },
             register: Some(Register::new(dir.join("links.json"))),
@@ -125,7 +128,7 @@ pub struct Backend {
 struct Running {
     task: AbortHandle,
     upload: Option<(PathBuf, S3Uri)>,
-    download: Option<(S3Uri, PathBuf)>,
+    download: Option<(S3Uri, LocalTarget)>,
 }
 
 impl Backend {
@@ -375,16 +378,20 @@ impl Backend {
         };
         let slots = self.slots.clone();
         let events = self.events.clone();
-        let upload = (!transfer.download).then(|| (transfer.path.clone(), transfer.object.clone()));
+        let upload = transfer
+            .download
+            .is_none()
+            .then(|| (transfer.path.clone(), transfer.object.clone()));
         let download = transfer
             .download
-            .then(|| (transfer.object.clone(), transfer.path.clone()));
+            .clone()
+            .map(|target| (transfer.object.clone(), target));
         let task = self.spawn(async move {
             // Waits its turn; Cancel works while waiting too.
             let Ok(_permit) = slots.acquire_owned().await else {
                 return;
             };
-            let update = if transfer.download {
+            let update = if transfer.download.is_some() {
                 run_download(&session, &events, transfer, clash).await
             } else {
                 run_upload(&session, &events, transfer, clash, share).await
@@ -404,9 +411,9 @@ impl Backend {
     fn cancel(&mut self, id: TransferId) {
         let running = self.transfers.remove(&id).map(|r| {
             r.task.abort();
-            if let Some((object, target)) = r.download {
+            if let (Some((object, target)), Some(session)) = (r.download, self.current()) {
                 // Nothing half-downloaded stays in the user's folder.
-                crate::engine::transfer::download::ranges::discard_partial(&object, &target);
+                session.discard_download(&object, &target);
             }
             r.upload
         });
@@ -698,7 +705,7 @@ impl Backend {
             path: state.path.clone(),
             object: state.object(),
             size: state.size,
-            download: false,
+            download: None,
         };
         let clash = Clash::from_overwrite(state.overwrite);
         self.spawn_answer(async move {
@@ -741,10 +748,10 @@ fn download_rows(plan: Vec<ops::PlannedDownload>, next: &AtomicU64) -> Event {
         .into_iter()
         .map(|p| PlannedTransfer {
             id: next.fetch_add(1, Ordering::Relaxed),
-            path: p.target,
+            path: p.target.path(),
             object: p.object,
             size: p.size,
-            download: true,
+            download: Some(p.target),
         })
         .collect();
     Event::TransfersPlanned {
@@ -791,7 +798,7 @@ async fn plan(
             object: S3Uri::new(prefix.bucket.clone(), f.key),
             path: f.path,
             size: f.size,
-            download: false,
+            download: None,
         })
         .collect();
     events
@@ -851,8 +858,12 @@ async fn run_download(
 ) -> TransferUpdate {
     started(events, &t).await;
     let progress = progress_reporter(events.clone(), t.id);
+    let target = t
+        .download
+        .clone()
+        .unwrap_or_else(|| LocalTarget::file(&t.path));
     match session
-        .download_file(&t.object, &t.path, clash, &progress)
+        .download_file(&t.object, &target, clash, &progress)
         .await
     {
         Ok(_) => TransferUpdate::Done {

@@ -53,6 +53,12 @@ impl Paths {
         self.data_dir.join("uploads")
     }
 
+    /// The states of unfinished downloads (`downloads/`, 0600 files): which ranges are done
+    /// and the partial file's name, kept out of every folder downloaded into.
+    pub fn downloads_dir(&self) -> PathBuf {
+        self.data_dir.join("downloads")
+    }
+
     /// The embedded store's data (`local-store/`).
     pub fn local_store_dir(&self) -> PathBuf {
         self.data_dir.join("local-store")

@@ -45,6 +45,7 @@ impl Session {
             Some(Register::new(paths.register_file())),
             TransferSettings {
                 state_dir: Some(paths.uploads_dir()),
+                download_state_dir: Some(paths.downloads_dir()),
                 ..TransferSettings::default()
             },
         )

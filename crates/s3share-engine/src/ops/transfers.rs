@@ -12,8 +12,10 @@ use crate::client::browse::list_recursive;
 use crate::links::share::ShareLink;
 use crate::transfer::Progress;
 use crate::transfer::download::download_object;
+use crate::transfer::download::folder::folder_error;
 use crate::transfer::download::local_paths::plan_paths;
-use crate::transfer::download::target::{free_local_name, resolve_destination};
+use crate::transfer::download::ranges::discard_partial;
+use crate::transfer::download::target::{LocalTarget, free_local_name, resolve_destination};
 use crate::transfer::resume::{ResumeDir, UploadState};
 use crate::transfer::upload::parts::abort;
 use crate::transfer::upload::{
@@ -116,7 +118,7 @@ pub struct Uploaded {
 #[derive(Debug, Clone)]
 pub struct PlannedDownload {
     pub object: S3Uri,
-    pub target: PathBuf,
+    pub target: LocalTarget,
     pub size: u64,
     /// Its name was taken by another key's path (`a` beside `a/b`): it got a numbered one.
     pub renamed: bool,
@@ -176,44 +178,80 @@ impl Session {
         self.download_file(object, &target, clash, progress).await
     }
 
-    /// Download `object` to the file `target`: one stream, or parallel ranges that resume
-    /// above the threshold.
+    /// Download `object` to `target`: one stream, or parallel ranges that resume above the
+    /// threshold. The folders below the target's root are made as needed, none entered
+    /// through a symbolic link; nothing is put over what is there unless `clash` says so.
+    /// Returns the file written.
     pub async fn download_file(
         &self,
         object: &S3Uri,
-        target: &Path,
+        target: &LocalTarget,
         clash: Clash,
         progress: Progress<'_>,
     ) -> Result<PathBuf> {
         object.require_object()?;
-        let target = match clash {
-            Clash::KeepBoth if target.exists() => free_local_name(target),
-            _ => target.to_owned(),
-        };
         let overwrite = clash == Clash::Replace;
-        if !overwrite && target.exists() {
-            return Err(Error::new(
-                ErrorKind::AlreadyExists,
-                format!(
-                    "A file with this name already exists (pass --overwrite to replace it): {}",
-                    target.display()
-                ),
-            ));
-        }
-        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|e| Error::local_io("create the folder", dir, &e))?;
-        }
+        let wanted = target.clone();
+        let (folder, name) = run_blocking(move || {
+            let shown = wanted.path();
+            let folder = wanted
+                .open_folder()
+                .map_err(|e| folder_error(&e, "create the folder", &shown))?;
+            let mut name = wanted.name();
+            if clash == Clash::KeepBoth && folder.kind(&name).ok().flatten().is_some() {
+                name = free_local_name(&folder, &name);
+            }
+            match folder.kind(&name) {
+                Ok(None) => {}
+                Ok(Some(_)) if !overwrite => {
+                    return Err(Error::new(
+                        ErrorKind::AlreadyExists,
+                        format!(
+                            "A file with this name already exists (pass --overwrite to replace it): {}",
+                            folder.path().join(&name).display()
+                        ),
+                    ));
+                }
+                Ok(Some(crate::transfer::download::folder::Kind::Folder)) => {
+                    return Err(Error::invalid(format!(
+                        "A folder has this name; it is not replaced by a file: {}",
+                        folder.path().join(&name).display()
+                    )));
+                }
+                Ok(Some(_)) => {}
+                Err(e) => return Err(folder_error(&e, "read", &folder.path().join(&name))),
+            }
+            Ok((std::sync::Arc::new(folder), name))
+        })
+        .await?;
         download_object(
             self.connection(),
             object,
-            &target,
+            (&folder, &name),
             overwrite,
             self.transfer_settings(),
             progress,
         )
         .await
+        .map_err(|e| {
+            if e.kind() == ErrorKind::AlreadyExists {
+                Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!(
+                        "A file with this name appeared while it downloaded; it was kept (pass --overwrite to replace it): {}",
+                        folder.path().join(&name).display()
+                    ),
+                )
+            } else {
+                e
+            }
+        })?;
+        Ok(folder.path().join(name))
+    }
+
+    /// Forget an interrupted download of `object` to `target` (Cancel).
+    pub fn discard_download(&self, object: &S3Uri, target: &LocalTarget) {
+        discard_partial(self.transfer_settings(), object, &target.path());
     }
 
     /// Expand `items` of `bucket` (objects, and prefixes ending in `/` for everything under
@@ -247,7 +285,10 @@ impl Session {
                 .map(|(key, target, renamed)| PlannedDownload {
                     size: sizes.get(key.as_str()).copied().unwrap_or(0),
                     object: S3Uri::new(bucket, key),
-                    target,
+                    target: LocalTarget {
+                        root: dir.to_owned(),
+                        relative: target.strip_prefix(dir).unwrap_or(&target).to_owned(),
+                    },
                     renamed,
                 })
                 .collect(),

@@ -17,6 +17,9 @@ pub struct TransferSettings {
     pub retries: u32,
     /// Where unfinished uploads are remembered (`None`: nowhere, no resume).
     pub state_dir: Option<PathBuf>,
+    /// Where unfinished downloads are remembered — outside the folders downloaded into, so
+    /// no key can name or replace them (`None`: nowhere, no resume).
+    pub download_state_dir: Option<PathBuf>,
 }
 
 impl Default for TransferSettings {
@@ -27,6 +30,7 @@ impl Default for TransferSettings {
             parallel: 4,
             retries: 5,
             state_dir: None,
+            download_state_dir: None,
         }
     }
 }

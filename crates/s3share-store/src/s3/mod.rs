@@ -3,6 +3,7 @@
 //! door, not s3s); `listing` is ListObjectsV2's pure range logic; `common` what they share.
 
 mod common;
+mod conditions;
 mod listing;
 mod multipart;
 mod objects;

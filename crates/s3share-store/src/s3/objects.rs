@@ -11,6 +11,7 @@ use s3s::{S3Error, S3ErrorCode, S3Result, s3_error};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use super::common::{Expected, Handler, blocking, length, receive_declared};
+use super::conditions::{ReadConditions, check_read};
 use super::listing::{self, Item, Resume};
 use crate::disk::{LeaseGuard, ObjectData, ObjectMeta, Precondition, io_err, precondition_failed};
 
@@ -136,6 +137,15 @@ pub(super) fn head_object(h: &Handler, input: &HeadObjectInput) -> S3Result<Head
         .disk
         .meta(&input.bucket, &input.key)?
         .map_err(|()| s3_error!(NoSuchKey))?;
+    check_read(
+        &m,
+        &ReadConditions {
+            if_match: input.if_match.as_ref(),
+            if_none_match: input.if_none_match.as_ref(),
+            if_modified_since: input.if_modified_since.as_ref(),
+            if_unmodified_since: input.if_unmodified_since.as_ref(),
+        },
+    )?;
     Ok(HeadObjectOutput {
         content_length: Some(length(m.size)),
         content_type: m.content_type.clone(),
@@ -151,6 +161,16 @@ pub(super) fn head_object(h: &Handler, input: &HeadObjectInput) -> S3Result<Head
 
 pub(super) async fn get_object(h: &Handler, input: GetObjectInput) -> S3Result<GetObjectOutput> {
     let (m, data) = h.disk.open_object(&input.bucket, &input.key)?;
+    // Checked against the version opened: the bytes sent are the ones the conditions held for.
+    check_read(
+        &m,
+        &ReadConditions {
+            if_match: input.if_match.as_ref(),
+            if_none_match: input.if_none_match.as_ref(),
+            if_modified_since: input.if_modified_since.as_ref(),
+            if_unmodified_since: input.if_unmodified_since.as_ref(),
+        },
+    )?;
     let range = byte_range(input.range.as_ref(), m.size)?;
     let (start, len) = range.map_or((0, m.size), |(s, e)| (s, e - s));
     let body = match data {

@@ -1,15 +1,21 @@
-//! Large downloads in parallel ranges that resume: the ranges are written in place into a
-//! partial file beside the target (`.s3share-partial-…`), and which of them are done is saved
-//! after each; an interrupted download fetches only the rest, with `If-Match` on the ETag so a
-//! changed object starts over. The file is renamed into place when complete.
+//! Large downloads in parallel ranges that resume. The ranges are written in place into a
+//! partial file of a random name in the target's folder (so nobody can plant anything at its
+//! name, and the finished file is renamed into place on the same file system); which ranges are
+//! done, and the partial file's name and identity, are saved after each range in the user's
+//! own data folder — outside every folder downloaded into, so no key can name or replace them.
+//! An interrupted download fetches only the rest, from the same file only if it is still the
+//! one s3share made, with `If-Match` on the ETag so a changed object starts over.
 
 use std::collections::BTreeSet;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
+use super::folder::{Folder, Kind, Scratch, identity};
 use crate::base::blocking::run_blocking_io;
 use crate::base::error::{Error, ErrorKind, Result, source_chain};
 use crate::base::s3uri::S3Uri;
@@ -19,32 +25,37 @@ use crate::transfer::Progress;
 use crate::transfer::retry::{backoff, transient};
 use crate::transfer::settings::TransferSettings;
 
-/// What is remembered of a partial download, next to its partial file.
+/// The start of every partial file's name.
+pub const PARTIAL_PREFIX: &str = ".s3share-partial-";
+
+/// What is remembered of a partial download.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 struct PartialState {
     etag: String,
     size: u64,
     chunk: u64,
     done: BTreeSet<u64>,
+    /// The partial file's name in the target's folder.
+    #[serde(default)]
+    partial: String,
+    /// The partial file's identity (device, inode): a file of that name is resumed only if it
+    /// is still the one s3share made.
+    #[serde(default)]
+    file_id: (u64, u64),
 }
 
-/// The partial file and its state file for `object` going to `target`.
-fn partial_paths(object: &S3Uri, target: &Path) -> (PathBuf, PathBuf) {
-    let dir = target.parent().unwrap_or(Path::new("."));
+/// The state file of a download of `object` to `target`, in `settings`' state folder (`None`:
+/// no state folder, no resume).
+fn state_path(settings: &TransferSettings, object: &S3Uri, target: &Path) -> Option<PathBuf> {
+    let dir = settings.download_state_dir.as_ref()?;
     let id = sha2::Sha256::digest(format!("{object}\n{}", target.display()).as_bytes());
-    let name = format!(".s3share-partial-{}", hex::encode(&id[..12]));
-    (dir.join(&name), dir.join(format!("{name}.json")))
+    Some(dir.join(format!("{}.json", hex::encode(&id[..16]))))
 }
 
-/// A file created with the mode any download gets (0666 less the umask), or opened as it is.
-fn open_partial(path: &Path, size: u64, fresh: bool) -> std::io::Result<std::fs::File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(fresh);
-    let f = o.open(path)?;
-    if fresh {
-        f.set_len(size)?;
-    }
-    Ok(f)
+fn read_state(path: Option<&Path>) -> Option<PartialState> {
+    std::fs::read(path?)
+        .ok()
+        .and_then(|t| serde_json::from_slice(&t).ok())
 }
 
 /// Why one range failed.
@@ -61,7 +72,7 @@ async fn fetch_range(
     conn: &Connection,
     object: &S3Uri,
     etag: &str,
-    partial: &Path,
+    (partial, file): (&Path, &Arc<std::fs::File>),
     (offset, len): (u64, u64),
     progress: Progress<'_>,
 ) -> std::result::Result<(), (RangeError, u64)> {
@@ -99,7 +110,6 @@ async fn fetch_range(
             got,
         )
     };
-    let file = std::sync::Arc::new(open_partial(partial, 0, false).map_err(|e| io(e, 0))?);
     // Written at its place in a few large positioned writes, off the async workers.
     let write = |buf: Vec<u8>, at: u64| {
         let file = file.clone();
@@ -180,12 +190,13 @@ fn write_all_at(file: &std::fs::File, buf: &[u8], at: u64) -> std::io::Result<()
     }
 }
 
-/// Save which ranges are done: atomically (0600), but without an fsync of its own — each
-/// range was synced before it was listed, so a state lost in a crash only costs a refetch.
+/// Save which ranges are done: atomically (0600), but without an fsync of its own — a state
+/// lost in a crash only costs a refetch.
 fn save_state(path: &Path, state: &PartialState) -> std::io::Result<()> {
     use std::io::Write as _;
     let json = serde_json::to_vec(state).map_err(|e| std::io::Error::other(e.to_string()))?;
     let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".s3share-state-")
         .tempfile_in(dir)?;
@@ -194,30 +205,79 @@ fn save_state(path: &Path, state: &PartialState) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The ranges an earlier run finished, when its state and partial file match this object;
-/// else none, and a fresh partial file of the object's size.
-fn resume_point(partial: &Path, state_path: &Path, want: &PartialState) -> Result<BTreeSet<u64>> {
-    let saved: Option<PartialState> = std::fs::read(state_path)
-        .ok()
-        .and_then(|t| serde_json::from_slice(&t).ok())
-        .filter(|s: &PartialState| {
-            s.etag == want.etag && s.size == want.size && s.chunk == want.chunk
-        })
-        .filter(|_| std::fs::metadata(partial).is_ok_and(|m| m.len() == want.size));
-    if let Some(s) = saved {
-        let count = want.size.div_ceil(want.chunk);
-        return Ok(s.done.into_iter().filter(|i| *i < count).collect());
+/// A partial file, open, and the ranges it already holds.
+struct Partial {
+    scratch: Scratch,
+    file: Arc<std::fs::File>,
+    state: PartialState,
+}
+
+/// The partial file an earlier run left in `folder`, when its state is for this very object
+/// (ETag, size, cut) and the file of that name is still the one it made (same identity, a
+/// regular file, the object's size); else a fresh one, and nothing done. Blocking.
+fn resume_or_start(
+    folder: &Arc<Folder>,
+    saved: Option<PartialState>,
+    want: &PartialState,
+) -> std::io::Result<Partial> {
+    if let Some(saved) = saved
+        && !saved.partial.is_empty()
+        && saved.partial.starts_with(PARTIAL_PREFIX)
+        && !saved.partial.contains(['/', '\\'])
+    {
+        let owned_name = std::ffi::OsString::from(&saved.partial);
+        let name = owned_name.as_os_str();
+        let same_object =
+            saved.etag == want.etag && saved.size == want.size && saved.chunk == want.chunk;
+        let ours = if folder.kind(name)? == Some(Kind::File) {
+            folder.open_file(name).ok().filter(|f| {
+                identity(f).ok() == Some(saved.file_id)
+                    && f.metadata().is_ok_and(|m| m.len() == want.size)
+            })
+        } else {
+            None
+        };
+        match ours {
+            Some(file) if same_object => {
+                let count = want.size.div_ceil(want.chunk);
+                let state = PartialState {
+                    done: saved.done.into_iter().filter(|i| *i < count).collect(),
+                    ..saved
+                };
+                return Ok(Partial {
+                    scratch: Scratch::adopt(folder, name.to_owned()),
+                    file: Arc::new(file),
+                    state,
+                });
+            }
+            // Ours, but for another version of the object: it goes.
+            Some(_) => drop(Scratch::adopt(folder, name.to_owned())),
+            // Not there, or not the file s3share made: left alone.
+            None => {}
+        }
     }
-    open_partial(partial, want.size, true).map_err(|e| Error::local_io("write", partial, &e))?;
-    Ok(BTreeSet::new())
+    let (scratch, file) = Scratch::create(folder, PARTIAL_PREFIX)?;
+    file.set_len(want.size)?;
+    let state = PartialState {
+        done: BTreeSet::new(),
+        partial: scratch.name().to_string_lossy().into_owned(),
+        file_id: identity(&file)?,
+        ..want.clone()
+    };
+    Ok(Partial {
+        scratch,
+        file: Arc::new(file),
+        state,
+    })
 }
 
 /// One ranged download under way.
 struct Ranged<'a> {
     conn: &'a Connection,
     object: &'a S3Uri,
-    partial: &'a Path,
-    state_path: &'a Path,
+    partial_path: PathBuf,
+    file: Arc<std::fs::File>,
+    state_path: Option<&'a Path>,
     settings: &'a TransferSettings,
 }
 
@@ -239,7 +299,7 @@ impl Ranged<'_> {
                 self.conn,
                 self.object,
                 &state.etag,
-                self.partial,
+                (&self.partial_path, &self.file),
                 range,
                 progress,
             )
@@ -275,7 +335,7 @@ impl Ranged<'_> {
         let count = state.size.div_ceil(state.chunk);
         let pending: Vec<u64> = (0..count).filter(|i| !state.done.contains(i)).collect();
         let mut saved = state;
-        let want = saved.clone_empty();
+        let want = saved.clone();
         futures_util::stream::iter(pending)
             .map(|i| {
                 let want = &want;
@@ -285,9 +345,12 @@ impl Ranged<'_> {
             .try_for_each(|i| {
                 saved.done.insert(i);
                 let snapshot = saved.clone();
-                let path = self.state_path.to_owned();
+                let path = self.state_path.map(Path::to_owned);
                 // Written on the blocking pool, as an upload's state is, not on an async worker.
                 async move {
+                    let Some(path) = path else {
+                        return Ok(());
+                    };
                     let at = path.clone();
                     run_blocking_io(move || save_state(&at, &snapshot))
                         .await
@@ -298,37 +361,19 @@ impl Ranged<'_> {
     }
 }
 
-impl PartialState {
-    /// The same object and cut, with nothing done.
-    fn clone_empty(&self) -> Self {
-        Self {
-            etag: self.etag.clone(),
-            size: self.size,
-            chunk: self.chunk,
-            done: BTreeSet::new(),
-        }
-    }
-}
-
-/// Download `object` (whose HEAD is `head`) to `target` in parallel ranges, resuming a partial
-/// download left by an earlier run. `overwrite`: replace a file at `target`.
+/// Download `object` (whose HEAD is `head`) in parallel ranges to `name` in `folder`,
+/// resuming a partial download an earlier run left. `overwrite`: replace a file there.
 pub async fn download_ranged(
     conn: &Connection,
     object: &S3Uri,
     head: ObjectInfo,
-    target: &Path,
+    (folder, name): (&Arc<Folder>, &OsStr),
     overwrite: bool,
     settings: &TransferSettings,
     progress: Progress<'_>,
-) -> Result<PathBuf> {
-    let (partial, state_path) = partial_paths(object, target);
-    let job = Ranged {
-        conn,
-        object,
-        partial: &partial,
-        state_path: &state_path,
-        settings,
-    };
+) -> Result<()> {
+    let target = folder.path().join(name);
+    let state_path = state_path(settings, object, &target);
     let mut known = Some(head);
     for _ in 0..2 {
         // The caller's HEAD first; again only after the object changed under us.
@@ -336,13 +381,24 @@ pub async fn download_ranged(
             Some(h) => h,
             None => head_object(conn, object).await?,
         };
-        let mut state = PartialState {
+        let want = PartialState {
             etag: head.etag.clone().unwrap_or_default(),
             size: head.size,
             chunk: range_size(head.size, settings),
             done: BTreeSet::new(),
+            partial: String::new(),
+            file_id: (0, 0),
         };
-        state.done = resume_point(&partial, &state_path, &state)?;
+        let saved = read_state(state_path.as_deref());
+        let (f, w) = (folder.clone(), want.clone());
+        let partial = run_blocking_io(move || resume_or_start(&f, saved, &w))
+            .await
+            .map_err(|e| Error::local_io("write in", folder.path(), &e))?;
+        let Partial {
+            scratch,
+            file,
+            state,
+        } = partial;
         let count = state.size.div_ceil(state.chunk);
         progress.set_total(state.size);
         progress.set_parts(u32::try_from(count).unwrap_or(u32::MAX));
@@ -354,6 +410,14 @@ pub async fn download_ranged(
         if resumed > 0 {
             progress.resumed(resumed, u32::try_from(state.done.len()).unwrap_or(0));
         }
+        let job = Ranged {
+            conn,
+            object,
+            partial_path: scratch.path(),
+            file: file.clone(),
+            state_path: state_path.as_deref(),
+            settings,
+        };
         let etag = state.etag.clone();
         match job.fetch_rest(state, progress).await {
             Ok(()) => {
@@ -363,24 +427,33 @@ pub async fn download_ranged(
                 // against its ETag (its MD5) before it is kept — a mismatch (or an ETag that is
                 // no MD5, as with SSE-KMS) downloads it again from the start. A multipart
                 // object's ETag cannot be checked so: after a power cut, delete the partial file.
-                if resumed > 0 && !whole_file_matches(&partial, &etag).await? {
-                    let _ = std::fs::remove_file(&state_path);
-                    let _ = std::fs::remove_file(&partial);
+                if resumed > 0 && !whole_file_matches(&file, &scratch.path(), &etag).await? {
+                    forget_state(state_path.as_deref());
+                    drop(scratch);
                     progress.take_back(progress.snapshot().done);
                     continue;
                 }
-                finish(&partial, target, overwrite)?;
-                let _ = std::fs::remove_file(&state_path);
+                drop(file);
+                scratch
+                    .put_in_place(name, overwrite)
+                    .map_err(|e| Error::local_io("write", &target, &e))?;
+                forget_state(state_path.as_deref());
                 progress.finish();
-                return Ok(target.to_owned());
+                return Ok(());
             }
             Err(RangeError::Changed) => {
                 // The object changed since the partial download began: start over, once.
-                let _ = std::fs::remove_file(&state_path);
-                let _ = std::fs::remove_file(&partial);
+                forget_state(state_path.as_deref());
+                drop(scratch);
                 progress.take_back(progress.snapshot().done);
             }
-            Err(RangeError::Transient(e) | RangeError::Permanent(e)) => return Err(e),
+            Err(RangeError::Transient(e) | RangeError::Permanent(e)) => {
+                // Kept for a resume when there is a state to resume from; else it goes.
+                if state_path.is_some() {
+                    scratch.keep();
+                }
+                return Err(e);
+            }
         }
     }
     Err(Error::new(
@@ -389,26 +462,32 @@ pub async fn download_ranged(
     ))
 }
 
+fn forget_state(path: Option<&Path>) {
+    if let Some(p) = path {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
 /// Does the file's MD5 equal `etag`? (Always `true` for a multipart ETag, `md5-N`, which
 /// cannot be recomputed without the part sizes.)
-async fn whole_file_matches(path: &Path, etag: &str) -> Result<bool> {
+async fn whole_file_matches(file: &Arc<std::fs::File>, path: &Path, etag: &str) -> Result<bool> {
     let etag = etag.trim_matches('"').to_owned();
     if etag.contains('-') || etag.len() != 32 {
         return Ok(true);
     }
-    let owned = path.to_owned();
+    let file = file.clone();
     let sum = run_blocking_io(move || -> std::io::Result<String> {
         use md5::Digest as _;
-        use std::io::Read as _;
-        let mut file = std::fs::File::open(&owned)?;
         let mut md5 = md5::Md5::new();
         let mut buf = vec![0u8; 1024 * 1024];
+        let mut at = 0u64;
         loop {
-            let n = file.read(&mut buf)?;
+            let n = read_at(&file, &mut buf, at)?;
             if n == 0 {
                 return Ok(hex::encode(md5.finalize()));
             }
             md5.update(&buf[..n]);
+            at += n as u64;
         }
     })
     .await
@@ -416,23 +495,35 @@ async fn whole_file_matches(path: &Path, etag: &str) -> Result<bool> {
     Ok(sum == etag)
 }
 
-/// Remove what an interrupted download of `object` to `target` left (a cancelled download
-/// does not resume).
-pub fn discard_partial(object: &S3Uri, target: &Path) {
-    let (partial, state) = partial_paths(object, target);
-    let _ = std::fs::remove_file(partial);
-    let _ = std::fs::remove_file(state);
+fn read_at(file: &std::fs::File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_at(file, buf, at)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::FileExt::seek_read(file, buf, at)
+    }
 }
 
-/// Put the finished partial file in place: replacing `target` only when asked.
-fn finish(partial: &Path, target: &Path, overwrite: bool) -> Result<()> {
-    let result = if overwrite {
-        std::fs::rename(partial, target)
-    } else {
-        // Never replace: a link fails if the name was taken meanwhile.
-        std::fs::hard_link(partial, target).and_then(|()| std::fs::remove_file(partial))
-    };
-    result.map_err(|e| Error::local_io("write", target, &e))
+/// Forget an interrupted download of `object` to `target` (Cancel: it does not resume): its
+/// state, and its partial file if it is still the one s3share made.
+pub fn discard_partial(settings: &TransferSettings, object: &S3Uri, target: &Path) {
+    let path = state_path(settings, object, target);
+    if let (Some(state), Some(dir)) = (read_state(path.as_deref()), target.parent())
+        && state.partial.starts_with(PARTIAL_PREFIX)
+        && let Ok(folder) = Folder::open(dir)
+    {
+        let name = OsStr::new(&state.partial);
+        let ours = folder
+            .open_file(name)
+            .ok()
+            .is_some_and(|f| identity(&f).ok() == Some(state.file_id));
+        if ours {
+            let _ = folder.remove(name);
+        }
+    }
+    forget_state(path.as_deref());
 }
 
 #[cfg(test)]
@@ -456,48 +547,49 @@ mod tests {
     }
 
     #[test]
-    fn a_partial_download_resumes_only_when_it_matches_the_object() {
+    fn a_partial_download_resumes_only_from_the_file_s3share_made_for_this_object() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let partial = dir.path().join("p");
-        let state = dir.path().join("p.json");
+        let folder = Arc::new(Folder::open(dir.path()).expect("folder"));
         let want = PartialState {
             etag: "\"e1\"".into(),
             size: 3 * MIB,
             chunk: MIB,
             done: BTreeSet::new(),
+            partial: String::new(),
+            file_id: (0, 0),
         };
-        // Nothing there: a fresh partial file of the object's size.
-        assert!(
-            resume_point(&partial, &state, &want)
-                .expect("fresh")
-                .is_empty()
-        );
-        assert_eq!(std::fs::metadata(&partial).expect("made").len(), 3 * MIB);
-        // A state for this object: its ranges (an out-of-range one dropped).
+        // Nothing saved: a fresh partial file of the object's size, of a random name.
+        let first = resume_or_start(&folder, None, &want).expect("fresh");
+        assert!(first.state.done.is_empty());
+        assert!(first.state.partial.starts_with(PARTIAL_PREFIX));
+        assert_eq!(first.file.metadata().expect("meta").len(), 3 * MIB);
+        let name = first.state.partial.clone();
+        first.scratch.keep();
+        // Its state: the ranges done come back (one out of range dropped), same file.
         let saved = PartialState {
             done: [0, 2, 7].into_iter().collect(),
-            ..want.clone()
+            ..first.state.clone()
         };
-        save_state(&state, &saved).expect("save");
-        let done = resume_point(&partial, &state, &want).expect("resume");
-        assert_eq!(done.into_iter().collect::<Vec<_>>(), [0, 2]);
-        // The object changed (another ETag): start over.
+        let again = resume_or_start(&folder, Some(saved.clone()), &want).expect("resume");
+        assert_eq!(again.state.done.iter().copied().collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(again.state.partial, name);
+        again.scratch.keep();
+        // The object changed (another ETag): the old partial goes, a new one starts.
         let changed = PartialState {
             etag: "\"e2\"".into(),
             ..want.clone()
         };
-        assert!(
-            resume_point(&partial, &state, &changed)
-                .expect("over")
-                .is_empty()
-        );
-        // The partial file is not the object's size: start over.
-        save_state(&state, &saved).expect("save");
-        std::fs::write(&partial, b"short").expect("truncate");
-        assert!(
-            resume_point(&partial, &state, &want)
-                .expect("over")
-                .is_empty()
-        );
+        let over = resume_or_start(&folder, Some(saved.clone()), &changed).expect("over");
+        assert!(over.state.done.is_empty() && over.state.partial != name);
+        assert!(!dir.path().join(&name).exists(), "the stale partial is removed");
+        drop(over);
+        // Someone put another file at the saved name: not resumed, and left alone.
+        std::fs::write(dir.path().join(&name), vec![0u8; 3 * MIB as usize]).expect("planted");
+        let planted = resume_or_start(&folder, Some(saved), &want).expect("fresh");
+        assert!(planted.state.done.is_empty() && planted.state.partial != name);
+        assert!(dir.path().join(&name).exists(), "not ours: not touched");
+        drop(planted);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").flatten().collect();
+        assert_eq!(left.len(), 1, "dropped partials are removed: {left:?}");
     }
 }

@@ -1,26 +1,29 @@
 //! A download in one stream, into a temporary file beside the target renamed into place when
 //! complete, so a failure never leaves a half-written file.
 
-use std::path::{Path, PathBuf};
+use std::ffi::OsStr;
+use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt as _;
+
+use super::folder::{Folder, Scratch};
 
 use crate::base::error::{Error, ErrorKind, Result, source_chain};
 use crate::base::s3uri::S3Uri;
 use crate::client::connection::Connection;
 use crate::transfer::Progress;
 
-/// Download `object` to the file `target` (already resolved and checked by
-/// [`super::download_object`]) in one stream. Returns the file written; without
-/// `overwrite`, a file that appeared at `target` meanwhile is kept (the rename refuses).
+/// Download `object` in one stream to `name` in `folder` (resolved and checked by the
+/// caller), through a scratch file of a random name. Without `overwrite`, a file that appeared
+/// at `name` meanwhile is kept (the rename refuses).
 pub async fn download_to(
     conn: &Connection,
     object: &S3Uri,
-    target: &Path,
+    (folder, name): (&Arc<Folder>, &OsStr),
     overwrite: bool,
     progress: Progress<'_>,
-) -> Result<PathBuf> {
-    let target = target.to_path_buf();
+) -> Result<()> {
+    let target = folder.path().join(name);
     let (client, _) = conn.client_for_bucket(&object.bucket).await?;
     let mut resp = client
         .get_object()
@@ -33,24 +36,8 @@ pub async fn download_to(
         .content_length()
         .and_then(|n| u64::try_from(n).ok())
         .unwrap_or(0);
-    let dir = target
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    // Dropped (deleted) on any early return: nothing half-written is left behind. Created with
-    // 0666 less the umask, as any other program's download would be.
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".s3share-download-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let temp = builder
-        .tempfile_in(&dir)
-        .map_err(|e| Error::local_io("write in", &dir, &e))?;
-    let std_file = temp
-        .reopen()
-        .map_err(|e| Error::local_io("write", temp.path(), &e))?;
+    let (temp, std_file) = Scratch::create(folder, ".s3share-download-")
+        .map_err(|e| Error::local_io("write in", folder.path(), &e))?;
     let mut file =
         tokio::io::BufWriter::with_capacity(256 * 1024, tokio::fs::File::from_std(std_file));
     let mut done = 0u64;
@@ -82,11 +69,7 @@ pub async fn download_to(
             format!("The download ended early; nothing was kept: {object}"),
         ));
     }
-    let persisted = if overwrite {
-        temp.persist(&target)
-    } else {
-        temp.persist_noclobber(&target)
-    };
-    persisted.map_err(|e| Error::local_io("write", &target, &e.error))?;
-    Ok(target)
+    temp.put_in_place(name, overwrite)
+        .map_err(|e| Error::local_io("write", &target, &e))?;
+    Ok(())
 }

@@ -1,8 +1,10 @@
-//! Where a download goes: a folder or a file, a safe file name from a key, a free numbered
-//! name for "Keep both".
+//! Where a download goes: a file below a folder the user chose, a safe file name from a key,
+//! a free numbered name for "Keep both".
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use super::folder::Folder;
 use super::local_paths::segment_name;
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::s3uri::S3Uri;
@@ -21,9 +23,57 @@ pub fn safe_file_name(object: &S3Uri) -> Result<String> {
     Ok(segment_name(raw))
 }
 
+/// A download's file: `relative` below `root`, the folder the user chose. Below `root` no
+/// symbolic link is followed (folders others can write to may hold planted ones); `root`
+/// itself, a link included, is the user's choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalTarget {
+    pub root: PathBuf,
+    pub relative: PathBuf,
+}
+
+impl LocalTarget {
+    /// The file `path`, in its own folder.
+    pub fn file(path: &Path) -> Self {
+        let root = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        Self {
+            root,
+            relative: PathBuf::from(path.file_name().unwrap_or_default()),
+        }
+    }
+
+    /// The whole path, for people and for the download's state.
+    pub fn path(&self) -> PathBuf {
+        self.root.join(&self.relative)
+    }
+
+    /// The file's name.
+    pub fn name(&self) -> OsString {
+        self.relative.file_name().unwrap_or_default().to_owned()
+    }
+
+    /// The same target under another file name (Keep both).
+    #[must_use]
+    pub fn renamed(&self, name: &std::ffi::OsStr) -> Self {
+        Self {
+            root: self.root.clone(),
+            relative: self.relative.with_file_name(name),
+        }
+    }
+
+    /// Open (making them) the folders down to the file's, never through a link. Blocking.
+    pub fn open_folder(&self) -> std::io::Result<Folder> {
+        let parent = self.relative.parent().unwrap_or(Path::new(""));
+        Folder::open(&self.root)?.descend(parent, true)
+    }
+}
+
 /// Where a download of `object` to `dest` goes: into `dest` if it is a folder (or ends in `/`),
 /// else `dest` itself.
-pub fn resolve_destination(object: &S3Uri, dest: &Path) -> Result<PathBuf> {
+pub fn resolve_destination(object: &S3Uri, dest: &Path) -> Result<LocalTarget> {
     let wants_dir = dest
         .as_os_str()
         .to_string_lossy()
@@ -35,7 +85,10 @@ pub fn resolve_destination(object: &S3Uri, dest: &Path) -> Result<PathBuf> {
                 format!("No such folder: {}", dest.display()),
             ));
         }
-        return Ok(dest.join(safe_file_name(object)?));
+        return Ok(LocalTarget {
+            root: dest.to_owned(),
+            relative: PathBuf::from(safe_file_name(object)?),
+        });
     }
     let parent = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -47,19 +100,17 @@ pub fn resolve_destination(object: &S3Uri, dest: &Path) -> Result<PathBuf> {
             format!("No such folder: {}", parent.display()),
         ));
     }
-    Ok(dest.to_path_buf())
+    Ok(LocalTarget::file(dest))
 }
 
-/// `name (1).ext` next to `path`: the first numbered name that does not exist ("Keep both").
-pub fn free_local_name(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+/// `name (1).ext` in `folder`: the first numbered name nothing has ("Keep both"); `name`
+/// itself when all 1,000 are taken (the download then refuses).
+pub fn free_local_name(folder: &Folder, name: &std::ffi::OsStr) -> OsString {
+    let text = name.to_string_lossy();
     (1..=1000)
-        .map(|n| path.with_file_name(numbered_name(&name, n)))
-        .find(|p| !p.exists())
-        .unwrap_or_else(|| path.to_owned())
+        .map(|n| OsString::from(numbered_name(&text, n)))
+        .find(|candidate| folder.kind(candidate).ok() == Some(None))
+        .unwrap_or_else(|| name.to_owned())
 }
 
 #[cfg(test)]

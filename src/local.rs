@@ -8,18 +8,27 @@ use s3share_engine::base::error::{Error, ErrorKind, Result};
 use s3share_engine::base::paths::Paths;
 use s3share_engine::client::browse::list_buckets;
 use s3share_engine::client::connection::Connection;
-use s3share_store::{AccessKey, StoreError, StoreExtras, StoreOptions, StoreServer};
+use s3share_store::{StoreAddress, StoreError, StoreExtras, StoreOptions, StoreServer};
 
 /// The port the store prefers (`s3share local`'s default; MinIO's too, so often taken).
 pub const PREFERRED_PORT: u16 = 9000;
 
 /// The store for the user, on their folders: `dir` (or the data folder's `local-store`),
-/// their generated credentials, the default region.
-pub fn options_for_user(paths: &Paths, port: u16, dir: Option<PathBuf>) -> Result<StoreOptions> {
+/// their generated credentials, the default region, on `port` — or, when none is given, the
+/// port this folder was last served on (so links made then still work), else
+/// [`PREFERRED_PORT`].
+pub fn options_for_user(
+    paths: &Paths,
+    port: Option<u16>,
+    dir: Option<PathBuf>,
+) -> Result<StoreOptions> {
     let credentials = s3share_store::credentials::load_or_create(&paths.local_store_credentials())
         .map_err(|e| store_error(&e))?;
+    let data_dir = dir.unwrap_or_else(|| paths.local_store_dir());
+    let port =
+        port.unwrap_or_else(|| StoreAddress::read(&data_dir).map_or(PREFERRED_PORT, |a| a.port));
     Ok(StoreOptions {
-        data_dir: dir.unwrap_or_else(|| paths.local_store_dir()),
+        data_dir,
         port,
         credentials,
         region: s3share_engine::client::connection::DEFAULT_REGION.to_owned(),
@@ -62,18 +71,31 @@ pub async fn start_or_reuse(options: StoreOptions) -> Result<(Option<StoreServer
             let conn = connect(&store)?;
             Ok((Some(store), conn))
         }
-        Err(in_use @ StoreError::InUse { .. }) => {
-            let conn = connect_running(&options, options.port, &options.credentials).await;
-            conn.map(|c| (None, c)).map_err(|_| store_error(&in_use))
-        }
+        Err(in_use @ StoreError::InUse { .. }) => connect_running(&options)
+            .await
+            .map(|c| (None, c))
+            .map_err(|why| {
+                store_error(&in_use).with_detail(format!(
+                    "the store serving it did not answer: {}",
+                    why.message()
+                ))
+            }),
         Err(e) => Err(store_error(&e)),
     }
 }
 
-/// The store another s3share runs on this folder, at `port`, if its credentials answer.
-async fn connect_running(options: &StoreOptions, port: u16, key: &AccessKey) -> Result<Connection> {
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let conn = Connection::to_local_store(&endpoint, key, &options.region)?;
+/// The store another s3share runs on the folder of `options`: at the address it recorded
+/// beside its lock (in the user's own 0700 folder), and only if it answers to the user's own
+/// credentials — a server that does not know them is not the user's store.
+pub async fn connect_running(options: &StoreOptions) -> Result<Connection> {
+    let address = StoreAddress::read(&options.data_dir).ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            "The store serving this folder recorded no address",
+        )
+    })?;
+    let conn =
+        Connection::to_local_store(&address.endpoint, &options.credentials, &options.region)?;
     list_buckets(&conn).await?;
     Ok(conn)
 }

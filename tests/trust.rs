@@ -65,6 +65,31 @@ async fn a_server_that_answers_not_implemented_gives_unknown() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_answers_make_their_facts_unknown_not_the_check_fail() {
+    // As Ceph RGW answers some reads: documents with no rules, no IsPublic, no grants.
+    let store = TestServer::start_with(StoreExtras {
+        empty_posture_documents: true,
+        ..StoreExtras::default()
+    })
+    .await;
+    let out = store.cli(&["posture", "s3://shared"], &[]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().next(), Some("Unknown"), "{text}");
+    let unreadable = text
+        .lines()
+        .filter(|l| l.contains("unknown (the server's answer could not be read)"))
+        .count();
+    assert!(
+        unreadable >= 2,
+        "each unreadable answer is its own unknown fact: {text}"
+    );
+    // The facts that could be read are still there.
+    assert!(text.contains("Versioning: "), "{text}");
+    assert!(text.lines().count() >= 8, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_signer_policy_names_exactly_the_prefix() {
     let store = TestServer::start().await;
     let read = store.cli(&["policy", "s3://shared/team/q3/"], &[]).await;
@@ -275,6 +300,23 @@ async fn an_upload_request_takes_a_small_file_and_refuses_the_rest() {
         .await;
     assert!(out.status.success(), "{}", stderr(&out));
     let printed = stdout(&out);
+    // The request has a folder of its own below inbox/: `inbox/2026-12-02-k3f9q2xa/`.
+    let own = printed
+        .split("key=inbox/")
+        .nth(1)
+        .and_then(|rest| rest.split("${filename}").next())
+        .expect("the key field")
+        .to_owned();
+    assert!(
+        own.len() == "2026-12-02-abcdefgh/".len() && own.ends_with('/'),
+        "{own}"
+    );
+    assert!(
+        stderr(&out).contains("a folder of this request's own"),
+        "{}",
+        stderr(&out)
+    );
+    let folder = format!("inbox/{own}");
     let small = store.scratch().join("notes é.txt");
     std::fs::write(&small, vec![b'n'; 900]).expect("write");
     let sent = sh(&curl_for(&printed, &small));
@@ -289,10 +331,10 @@ async fn an_upload_request_takes_a_small_file_and_refuses_the_rest() {
         .client()
         .head_object()
         .bucket("shared")
-        .key("inbox/notes é.txt")
+        .key(format!("{folder}notes é.txt"))
         .send()
         .await
-        .expect("stored under its own name");
+        .expect("stored under its own name, in the request's folder");
     assert_eq!(head.content_length(), Some(900));
 
     let big = store.scratch().join("big.bin");
@@ -301,11 +343,38 @@ async fn an_upload_request_takes_a_small_file_and_refuses_the_rest() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stdout).contains("EntityTooLarge"));
 
-    let outside =
-        curl_for(&printed, &small).replace("key=inbox/${filename}", "key=other/${filename}");
+    let outside = curl_for(&printed, &small).replace(
+        &format!("key={folder}${{filename}}"),
+        "key=other/${filename}",
+    );
     let refused = sh(&outside);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stdout).contains("AccessDenied"));
+
+    // A recipient who edits the key to an object the owner already has reaches nothing.
+    support::put(&store.conn(), "inbox/report.pdf", b"the owner's report").await;
+    let edited = curl_for(&printed, &small).replace(
+        &format!("key={folder}${{filename}}"),
+        "key=inbox/report.pdf",
+    );
+    let refused = sh(&edited);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("AccessDenied"));
+    let kept = store
+        .conn()
+        .client()
+        .get_object()
+        .bucket("shared")
+        .key("inbox/report.pdf")
+        .send()
+        .await
+        .expect("get");
+    let body = kept.body.collect().await.expect("body").into_bytes();
+    assert_eq!(
+        &body[..],
+        b"the owner's report",
+        "the owner's object is untouched"
+    );
 
     let html = std::fs::read_to_string(&page).expect("page");
     assert!(html.contains("enctype=\"multipart/form-data\"") && html.contains("x-amz-signature"));
@@ -313,10 +382,86 @@ async fn an_upload_request_takes_a_small_file_and_refuses_the_rest() {
     assert!(
         entries
             .iter()
-            .any(|e| e.kind == LinkKind::Request && e.key == "inbox/")
+            .any(|e| e.kind == LinkKind::Request && e.key == folder)
     );
     let listed = store.cli(&["links"], &[]).await;
-    assert!(stdout(&listed).contains("upload-request s3://shared/inbox/"));
+    assert!(stdout(&listed).contains(&format!("upload-request s3://shared/{folder}")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_straight_into_a_folder_is_asked_for_in_so_many_words() {
+    let store = TestServer::start().await;
+    let into = store
+        .cli(
+            &[
+                "request",
+                "s3://shared/drop/",
+                "--max-size",
+                "1KB",
+                "--no-own-folder",
+            ],
+            &[],
+        )
+        .await;
+    assert!(into.status.success(), "{}", stderr(&into));
+    assert!(
+        stdout(&into).contains("key=drop/${filename}"),
+        "{}",
+        stdout(&into)
+    );
+    assert!(
+        stderr(&into).contains("warning: files land straight in s3://shared/drop/"),
+        "{}",
+        stderr(&into)
+    );
+    // The bucket's root needs its own yes.
+    let root = store
+        .cli(
+            &[
+                "request",
+                "s3://shared/",
+                "--max-size",
+                "1KB",
+                "--no-own-folder",
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(root.status.code(), Some(2), "{}", stderr(&root));
+    assert!(
+        stderr(&root).contains("replace any object in the bucket"),
+        "{}",
+        stderr(&root)
+    );
+    let allowed = store
+        .cli(
+            &[
+                "request",
+                "s3://shared/",
+                "--max-size",
+                "1KB",
+                "--no-own-folder",
+                "--allow-whole-bucket",
+            ],
+            &[],
+        )
+        .await;
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    assert!(
+        stderr(&allowed).contains("ANY object"),
+        "{}",
+        stderr(&allowed)
+    );
+    // Without the flag, a request at the root gets a folder of its own there.
+    let own = store
+        .cli(&["request", "s3://shared/", "--max-size", "1KB"], &[])
+        .await;
+    assert!(own.status.success(), "{}", stderr(&own));
+    assert!(
+        !stdout(&own).contains("key=${filename}"),
+        "{}",
+        stdout(&own)
+    );
 }
 
 /// Every file under `dir`, recursively.

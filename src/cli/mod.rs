@@ -20,6 +20,7 @@ use crate::engine::base::s3uri::S3Uri;
 use crate::engine::base::wording::{format_iso, parse_size};
 use crate::engine::client::browse::Entry;
 use crate::engine::client::connection::ConnectionSettings;
+use crate::engine::links::request::RequestFolder;
 use crate::engine::links::share::ShareRequest;
 use crate::engine::ops::Session;
 use crate::engine::transfer::TransferSettings;
@@ -187,15 +188,23 @@ pub enum Command {
         /// upload.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Let files land straight in PREFIX instead of a folder of the request's own: anyone
+        /// with the request may then replace any object under PREFIX.
+        #[arg(long)]
+        no_own_folder: bool,
+        /// With --no-own-folder at the bucket's root: allow replacing any object in the bucket.
+        #[arg(long, requires = "no_own_folder")]
+        allow_whole_bucket: bool,
     },
     /// Run the embedded S3-compatible store on 127.0.0.1 in the foreground.
     Local {
         /// Folder holding the data (default: the user's data folder).
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Port (default: 9000; 0 picks a free one).
-        #[arg(long, default_value_t = 9000)]
-        port: u16,
+        /// Port (default: the one this folder was last served on, else 9000; 0 picks a free
+        /// one).
+        #[arg(long)]
+        port: Option<u16>,
     },
     /// Internal: hold the clipboard for `share --copy` until replaced or the link expires.
     #[command(hide = true, name = "__hold-clipboard")]
@@ -339,6 +348,8 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
             expires,
             content_type,
             html,
+            no_own_folder,
+            allow_whole_bucket,
         } => {
             let args = trust::RequestArgs {
                 prefix: uri.parse()?,
@@ -346,6 +357,13 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
                 expires,
                 content_type,
                 html,
+                folder: if no_own_folder {
+                    RequestFolder::Prefix {
+                        whole_bucket: allow_whole_bucket,
+                    }
+                } else {
+                    RequestFolder::Own
+                },
             };
             trust::request(&global, args).await?;
         }
@@ -481,7 +499,7 @@ pub(crate) fn shown(s: &str) -> String {
     escape_controls(s)
 }
 
-async fn local(dir: Option<PathBuf>, port: u16) -> anyhow::Result<()> {
+async fn local(dir: Option<PathBuf>, port: Option<u16>) -> anyhow::Result<()> {
     let opts = crate::local::options_for_user(&Paths::for_user()?, port, dir)?;
     let store = crate::local::start(opts).await?;
     let mut out = std::io::stdout().lock();

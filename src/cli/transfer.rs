@@ -228,12 +228,17 @@ pub async fn uploads(
             match session.abort_server_upload(&bucket.bucket, u).await {
                 Ok(()) => {
                     aborted += 1;
-                    writeln!(out, "aborted {when} {} {}", u.upload_id, shown(&u.key))?;
+                    writeln!(
+                        out,
+                        "aborted {when} {} {}",
+                        shown(&u.upload_id),
+                        shown(&u.key)
+                    )?;
                 }
                 Err(e) => failed.push((u.key.clone(), e)),
             }
         } else {
-            writeln!(out, "{when} {} {}", u.upload_id, shown(&u.key))?;
+            writeln!(out, "{when} {} {}", shown(&u.upload_id), shown(&u.key))?;
         }
     }
     drop(out);

@@ -10,7 +10,7 @@ use crate::engine::base::expiry::Expiry;
 use crate::engine::base::s3uri::S3Uri;
 use crate::engine::base::wording::{REQUEST_CUT_SHORT, format_iso, parse_size};
 use crate::engine::links::register::{LinkKind, LinkRecord, Register};
-use crate::engine::links::request::RequestSpec;
+use crate::engine::links::request::{RequestFolder, RequestSpec};
 use crate::engine::ops;
 use crate::engine::trust::policy::SignerNeeds;
 use crate::engine::trust::posture::Verdict;
@@ -41,6 +41,9 @@ pub async fn posture(global: &GlobalArgs, bucket: &S3Uri) -> anyhow::Result<()> 
 pub fn policy(location: &S3Uri, needs: SignerNeeds) -> anyhow::Result<()> {
     let json = serde_json::to_string_pretty(&ops::signer_policy(location, needs)?)?;
     println!("{json}");
+    for note in crate::engine::trust::policy::policy_notes(location, needs) {
+        eprintln!("{}", shown(&note));
+    }
     Ok(())
 }
 
@@ -124,6 +127,7 @@ pub struct RequestArgs {
     pub expires: String,
     pub content_type: Option<String>,
     pub html: Option<std::path::PathBuf>,
+    pub folder: RequestFolder,
 }
 
 /// `request s3://BUCKET/PREFIX/ --max-size 100MB [--expires 1d] [--content-type T]
@@ -134,6 +138,7 @@ pub async fn request(global: &GlobalArgs, args: RequestArgs) -> anyhow::Result<(
         max_size: parse_size(&args.max_size)?,
         content_type: args.content_type,
         expires: args.expires.parse::<Expiry>()?,
+        folder: args.folder,
     };
     if let Some(path) = &args.html {
         ops::check_page_path(path)?;
@@ -155,6 +160,12 @@ pub async fn request(global: &GlobalArgs, args: RequestArgs) -> anyhow::Result<(
     }
     println!("{}", form.curl_command());
     eprintln!("{}", shown(&form.summary()));
+    let reach = form.reach();
+    if form.folder == RequestFolder::Own {
+        eprintln!("{}", shown(&reach));
+    } else {
+        eprintln!("warning: {}", shown(&reach));
+    }
     eprintln!("replace <FILE> with the path of the file to upload");
     Ok(())
 }

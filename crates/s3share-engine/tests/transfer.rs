@@ -192,3 +192,47 @@ async fn a_file_changed_mid_upload_fails_and_leaves_nothing() {
         "forgotten"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_replaced_mid_download_never_leaves_a_mixed_file() {
+    let store = TestServer::start().await;
+    let conn = std::sync::Arc::new(store.conn());
+    let old = pattern(24 * MIB, 41);
+    let new = pattern(24 * MIB, 42);
+    support::put(&conn, "v.bin", &old).await;
+    let dest = store.scratch().join("v.bin");
+    // After the first range lands, someone replaces the object (and the test waits until
+    // they have, so the next range surely sees the new version).
+    let replacer = conn.clone();
+    let replacement = new.clone();
+    let once = std::sync::Once::new();
+    let progress = TransferProgress::observed(move |s| {
+        if s.parts_done >= 1 {
+            once.call_once(|| {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let (conn, body) = (replacer.clone(), replacement.clone());
+                tokio::runtime::Handle::current().spawn(async move {
+                    support::put(&conn, "v.bin", &body).await;
+                    let _ = tx.send(());
+                });
+                rx.recv_timeout(std::time::Duration::from_secs(30))
+                    .expect("replaced");
+            });
+        }
+    });
+    let session = store.session_with(small_parts(None, 1));
+    session
+        .download(
+            &S3Uri::new("shared", "v.bin"),
+            &dest,
+            Clash::Refuse,
+            &progress,
+        )
+        .await
+        .expect("the download starts over on the new version");
+    assert_eq!(
+        sha256(&std::fs::read(&dest).expect("read")),
+        sha256(&new),
+        "all of the new version, none of the old"
+    );
+}

@@ -31,6 +31,30 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use disk::{DEFAULT_BUCKET, seed_objects};
+
+/// The file, in the store's folder beside its lock, where a running store records where it
+/// serves. The folder is the user's own (0700), so whoever can read it is the user, and a
+/// store holding the folder's lock is serving at the address it names.
+pub const ADDRESS_FILE: &str = ".address.json";
+
+/// Where a store serves, as it records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoreAddress {
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    pub port: u16,
+    /// The process serving.
+    pub pid: u32,
+}
+
+impl StoreAddress {
+    /// What the store serving (or last serving) `data_dir` recorded, if anything. A store is
+    /// serving there now only while the folder is locked.
+    pub fn read(data_dir: &Path) -> Option<Self> {
+        let text = std::fs::read(data_dir.join(ADDRESS_FILE)).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+}
 pub use error::{StoreError, StoreResult};
 pub use s3share_core::AccessKey;
 
@@ -54,6 +78,10 @@ pub struct StoreExtras {
     /// Answer the bucket-posture reads (Block Public Access, policy status, ACL, ...)
     /// NotImplemented, as Garage and SeaweedFS do.
     pub without_posture_reads: bool,
+    /// Answer the posture reads with empty documents (an encryption configuration with no
+    /// rules, ownership controls with no rules, a policy status without `IsPublic`, ...), as
+    /// Ceph RGW answers some of them.
+    pub empty_posture_documents: bool,
 }
 
 /// A running store; stops when dropped or shut down.
@@ -98,6 +126,24 @@ impl StoreServer {
                 path: opts.data_dir.clone(),
                 source: std::io::Error::other(e.to_string()),
             })??;
+        // Recorded beside the lock, now that it is held: other windows and commands find it.
+        let address = StoreAddress {
+            endpoint: format!("http://{addr}"),
+            port: addr.port(),
+            pid: std::process::id(),
+        };
+        let json = serde_json::to_vec(&address).map_err(|e| StoreError::Io {
+            action: "record where the store serves",
+            path: opts.data_dir.join(ADDRESS_FILE),
+            source: std::io::Error::other(e),
+        })?;
+        s3share_core::fs::write_private(&opts.data_dir.join(ADDRESS_FILE), &json).map_err(
+            |source| StoreError::Io {
+                action: "record where the store serves",
+                path: opts.data_dir.join(ADDRESS_FILE),
+                source,
+            },
+        )?;
         let front = server::Front::new(Arc::new(disk), &opts);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(server::serve(listener, front, rx));

@@ -694,8 +694,8 @@ async fn object_files_are_private() {
         }
     }
     assert_eq!(
-        files, 3,
-        "one data file, one metadata file, the folder's lock"
+        files, 4,
+        "one data file, one metadata file, the folder's lock, the address it serves at"
     );
 }
 
@@ -726,4 +726,73 @@ fn accepting_backs_off_when_out_of_file_descriptors() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(store.conn().client().head_bucket().bucket("shared").send())
         .expect("the store answers again");
+}
+
+/// The HTTP status an SDK call came back with.
+fn status<T, E>(
+    r: Result<T, aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>>,
+) -> u16 {
+    match r {
+        Ok(_) => 200,
+        Err(e) => e.raw_response().map_or(0, |r| r.status().as_u16()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_reads_answer_412_and_304_as_s3_does() {
+    let store = TestServer::start().await;
+    let conn = store.conn();
+    put(&conn, "c.txt", b"conditional").await;
+    let client = conn.client();
+    let head = client
+        .head_object()
+        .bucket("shared")
+        .key("c.txt")
+        .send()
+        .await
+        .expect("head");
+    let etag = head.e_tag().expect("etag").to_owned();
+    let get = || client.get_object().bucket("shared").key("c.txt");
+    let head = || client.head_object().bucket("shared").key("c.txt");
+    assert_eq!(status(get().if_match(&etag).send().await), 200);
+    assert_eq!(status(get().if_match("\"other\"").send().await), 412);
+    assert_eq!(status(get().if_none_match(&etag).send().await), 304);
+    assert_eq!(status(get().if_none_match("\"other\"").send().await), 200);
+    assert_eq!(status(head().if_match("\"other\"").send().await), 412);
+    assert_eq!(status(head().if_none_match(&etag).send().await), 304);
+    let past = aws_smithy_types::DateTime::from_secs(1_000_000_000);
+    let future = aws_smithy_types::DateTime::from_secs(4_000_000_000);
+    assert_eq!(status(get().if_modified_since(past).send().await), 200);
+    assert_eq!(status(get().if_modified_since(future).send().await), 304);
+    assert_eq!(status(get().if_unmodified_since(past).send().await), 412);
+    // If-Match holding wins over a failing If-Unmodified-Since; a failing If-None-Match wins
+    // over a holding If-Modified-Since.
+    assert_eq!(
+        status(get().if_match(&etag).if_unmodified_since(past).send().await),
+        200
+    );
+    assert_eq!(
+        status(
+            get()
+                .if_none_match(&etag)
+                .if_modified_since(past)
+                .send()
+                .await
+        ),
+        304
+    );
+    // A 304 carries no body, and the ETag.
+    let url = presigned_get(&conn, "c.txt", None).await;
+    let resp = http()
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status().as_u16(), 304);
+    assert_eq!(
+        resp.headers().get("etag").and_then(|v| v.to_str().ok()),
+        Some(etag.as_str())
+    );
+    assert!(resp.bytes().await.expect("body").is_empty());
 }

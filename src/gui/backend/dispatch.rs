@@ -61,7 +61,7 @@ impl BackendOptions {
         Ok(Self {
             runtime,
             config_path: paths.config_file(),
-            local_store: crate::local::options_for_user(paths, crate::local::PREFERRED_PORT, None)?,
+            local_store: crate::local::options_for_user(paths, None, None)?,
             aws_files,
             transfers: TransferSettings {
                 state_dir: Some(paths.uploads_dir()),

@@ -2,7 +2,7 @@
 //! facts on click, and the least-privilege signer policy with Copy.
 
 use crate::engine::S3Uri;
-use crate::engine::trust::policy::{SignerNeeds, signer_policy};
+use crate::engine::trust::policy::{SignerNeeds, policy_notes, signer_policy};
 use crate::engine::trust::posture::{Posture, Verdict};
 use crate::gui::state::Loadable;
 
@@ -152,6 +152,14 @@ pub fn policy_window(ctx: &egui::Context, view: &mut PolicyView) -> Option<Polic
             ui.checkbox(&mut view.needs.upload, "Uploads and upload requests");
             ui.checkbox(&mut view.needs.browse, "Browsing the prefix");
         });
+        for note in policy_notes(&view.location, view.needs) {
+            let text = note.trim_start_matches("warning: ").trim_start_matches("note: ");
+            if note.starts_with("warning") {
+                ui.colored_label(super::share_dialog::AMBER, format!("⚠ {text}"));
+            } else {
+                ui.weak(text);
+            }
+        }
         let mut shown = json.as_str();
         egui::ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
             ui.add(

@@ -4,7 +4,7 @@
 use super::expiry_picker::{ExpiryPicker, expiry_picker_ui};
 use crate::engine::S3Uri;
 use crate::engine::base::wording::parse_size;
-use crate::engine::links::request::{RequestSpec, UploadRequestForm};
+use crate::engine::links::request::{RequestFolder, RequestSpec, UploadRequestForm};
 use crate::gui::state::Loadable;
 
 pub struct RequestForm {
@@ -13,6 +13,10 @@ pub struct RequestForm {
     pub max_size: String,
     pub content_type: String,
     pub picker: ExpiryPicker,
+    /// Files land in a folder of the request's own (recommended), or straight in the prefix.
+    pub own_folder: bool,
+    /// Straight in the bucket's root: allowed only when this is ticked too.
+    pub whole_bucket: bool,
     pub made: Loadable<UploadRequestForm>,
     /// Why the inputs do not make a request.
     pub error: Option<String>,
@@ -25,6 +29,8 @@ impl RequestForm {
             max_size: "100MB".into(),
             content_type: String::new(),
             picker,
+            own_folder: true,
+            whole_bucket: false,
             made: Loadable::Idle,
             error: None,
         }
@@ -45,6 +51,13 @@ impl RequestForm {
             max_size,
             content_type: (!t.is_empty()).then(|| t.to_owned()),
             expires,
+            folder: if self.own_folder {
+                RequestFolder::Own
+            } else {
+                RequestFolder::Prefix {
+                    whole_bucket: self.whole_bucket,
+                }
+            },
         })
     }
 }
@@ -78,6 +91,7 @@ pub fn request_window(ctx: &egui::Context, form: &mut RequestForm) -> Option<Req
                 .labelled_by(l.id);
             ui.end_row();
         });
+        folder_choice_ui(ui, form);
         ui.label(egui::RichText::new("Works for").strong());
         expiry_picker_ui(ui, &mut form.picker);
         if let Some(e) = &form.error {
@@ -97,6 +111,12 @@ pub fn request_window(ctx: &egui::Context, form: &mut RequestForm) -> Option<Req
             Loadable::Ready(made) => {
                 ui.add_space(6.0);
                 ui.label(made.summary());
+                let reach = made.reach();
+                if made.folder == RequestFolder::Own {
+                    ui.weak(reach);
+                } else {
+                    ui.colored_label(super::share_dialog::AMBER, format!("⚠ {reach}"));
+                }
                 if made.cut_short {
                     ui.colored_label(
                         super::share_dialog::AMBER,
@@ -138,4 +158,34 @@ pub fn request_window(ctx: &egui::Context, form: &mut RequestForm) -> Option<Req
         action = Some(RequestAction::Close);
     }
     action
+}
+
+/// Where the request's files land: a folder of its own (the default), or — said plainly what
+/// that allows — the folder itself.
+fn folder_choice_ui(ui: &mut egui::Ui, form: &mut RequestForm) {
+    ui.checkbox(&mut form.own_folder, "A folder of its own for this request (recommended)")
+        .on_hover_text("Files land in a new folder below the one chosen, named by the date and a random part, so recipients can replace nothing already there");
+    if !form.own_folder {
+        let at_root = form
+            .prefix
+            .trim()
+            .trim_start_matches("s3://")
+            .trim_end_matches('/')
+            .split_once('/')
+            .is_none();
+        ui.colored_label(
+            super::share_dialog::AMBER,
+            if at_root {
+                "⚠ Files land straight in the bucket: anyone with the request can replace any object in it, and every link to that object then serves their file."
+            } else {
+                "⚠ Files land straight in this folder: anyone with the request can replace any object in it, and every link to that object then serves their file."
+            },
+        );
+        if at_root {
+            ui.checkbox(
+                &mut form.whole_bucket,
+                "I allow replacing any object in the bucket",
+            );
+        }
+    }
 }

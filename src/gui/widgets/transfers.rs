@@ -81,7 +81,11 @@ pub fn transfers_ui(
             for t in transfers.rows.iter().rev() {
                 let id = t.planned.id;
                 ui.horizontal(|ui| {
-                    let arrow = if t.planned.download.is_some() { "⬇" } else { "⬆" };
+                    let arrow = if t.planned.download.is_some() {
+                        "⬇"
+                    } else {
+                        "⬆"
+                    };
                     ui.label(arrow);
                     ui.allocate_ui_with_layout(
                         egui::vec2(220.0, 18.0),

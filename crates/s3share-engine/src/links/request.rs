@@ -22,13 +22,52 @@ pub struct RequestSpec {
     pub max_size: u64,
     pub content_type: Option<String>,
     pub expires: Expiry,
+    /// Where files land: a folder of the request's own below the prefix (the default), or the
+    /// prefix itself.
+    pub folder: RequestFolder,
+}
+
+/// Where a request's files land.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestFolder {
+    /// A new folder below the prefix, named by the date and a random part: recipients can
+    /// reach nothing already there.
+    #[default]
+    Own,
+    /// The prefix itself: a recipient can replace any object under it (at the bucket's root,
+    /// any object in the bucket) — only when asked for in so many words.
+    Prefix {
+        /// Allow it at the bucket's root too.
+        whole_bucket: bool,
+    },
+}
+
+/// `2026-12-02-k3f9q2xa`: a request's own folder name, the day it was made and 40 random bits.
+pub fn request_folder_name(now: SystemTime) -> String {
+    let mut raw = [0u8; 8];
+    let _ = getrandom::fill(&mut raw);
+    let random: String = raw
+        .iter()
+        .map(|b| char::from(b"abcdefghijkmnpqrstuvwxyz23456789"[usize::from(b % 32)]))
+        .collect();
+    let day = time::OffsetDateTime::from(now).date();
+    format!(
+        "{:04}-{:02}-{:02}-{random}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    )
 }
 
 /// A signed upload request.
 #[derive(Debug, Clone)]
 pub struct UploadRequestForm {
     pub post: PresignedPost,
+    /// Where files land: the request's own folder, or the prefix asked for.
     pub prefix: S3Uri,
+    /// The folder asked for (the own folder is below it).
+    pub chosen: S3Uri,
+    pub folder: RequestFolder,
     pub max_size: u64,
     pub content_type: Option<String>,
     pub signed_at: SystemTime,
@@ -86,6 +125,24 @@ impl UploadRequestForm {
         cmd.push_str(" -F 'file=@<FILE>' ");
         cmd.push_str(&shell_quote(&self.post.action));
         cmd
+    }
+
+    /// What a recipient can do to what is already there, in words.
+    pub fn reach(&self) -> String {
+        match self.folder {
+            RequestFolder::Own => format!(
+                "files land in a folder of this request's own, so nothing already in {} can be replaced; recipients of the same request can replace each other's files there by uploading the same name",
+                self.chosen
+            ),
+            RequestFolder::Prefix { .. } if self.prefix.key.is_empty() => format!(
+                "files land straight in the bucket: anyone with the request can replace ANY object in s3://{} (and every link to it then serves their file)",
+                self.prefix.bucket
+            ),
+            RequestFolder::Prefix { .. } => format!(
+                "files land straight in {}: anyone with the request can replace any object under it (and every link to it then serves their file)",
+                self.prefix
+            ),
+        }
     }
 
     /// A one-line summary: where, how large, until when.
@@ -158,7 +215,8 @@ impl UploadRequestForm {
     form.addEventListener("submit", () => {{
       const f = file.files[0];
       const key = form.elements["key"];
-      if (f && key.value.includes("${{filename}}")) key.value = key.value.replace("${{filename}}", f.name);
+      // split/join, not replace: a name may hold "$&" or "$'", which replace reads as patterns.
+      if (f && key.value.includes("${{filename}}")) key.value = key.value.split("${{filename}}").join(f.name);
     }});
   </script>
 </body>
@@ -180,11 +238,11 @@ impl UploadRequestForm {
 
 /// Sign an upload request (the caller records it: [`UploadRequestForm::record`]).
 pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<UploadRequestForm> {
-    let prefix = &spec.prefix;
-    prefix.require_prefix("An upload request names a folder")?;
-    if prefix.key.split('/').any(|s| s == "." || s == "..") {
+    let chosen = &spec.prefix;
+    chosen.require_prefix("An upload request names a folder")?;
+    if chosen.key.split('/').any(|s| s == "." || s == "..") {
         return Err(Error::invalid(format!(
-            "This prefix has a \".\" or \"..\" part, which browsers fold away: {prefix}"
+            "This prefix has a \".\" or \"..\" part, which browsers fold away: {chosen}"
         )));
     }
     if spec.max_size == 0 {
@@ -197,6 +255,24 @@ pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<Uploa
             "Not a content type: {t:?} (like image/png)"
         )));
     }
+    if spec.folder
+        == (RequestFolder::Prefix {
+            whole_bucket: false,
+        })
+        && chosen.key.is_empty()
+    {
+        return Err(Error::invalid(format!(
+            "A request straight into the bucket's root lets anyone with it replace any object in the bucket; give a folder, let the request have a folder of its own (the default), or allow the whole bucket explicitly: {chosen}"
+        )));
+    }
+    let now = SystemTime::now();
+    let prefix = &match spec.folder {
+        RequestFolder::Own => S3Uri::new(
+            chosen.bucket.clone(),
+            format!("{}{}/", chosen.key, request_folder_name(now)),
+        ),
+        RequestFolder::Prefix { .. } => chosen.clone(),
+    };
     let region = conn.bucket_region(&prefix.bucket).await?;
     let creds = conn.signing_credentials().await?;
     let addr = conn.object_address(&prefix.bucket, "", &region);
@@ -211,7 +287,6 @@ pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<Uploa
     } else {
         action
     };
-    let now = SystemTime::now();
     let post = presign_post(
         &creds,
         &PostPolicyInput {
@@ -229,6 +304,8 @@ pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<Uploa
     Ok(UploadRequestForm {
         post,
         prefix: prefix.clone(),
+        chosen: chosen.clone(),
+        folder: spec.folder,
         max_size: spec.max_size,
         content_type: spec.content_type.clone(),
         signed_at: now,

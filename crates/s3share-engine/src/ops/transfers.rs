@@ -202,7 +202,6 @@ impl Session {
                 name = free_local_name(&folder, &name);
             }
             match folder.kind(&name) {
-                Ok(None) => {}
                 Ok(Some(_)) if !overwrite => {
                     return Err(Error::new(
                         ErrorKind::AlreadyExists,
@@ -218,7 +217,7 @@ impl Session {
                         folder.path().join(&name).display()
                     )));
                 }
-                Ok(Some(_)) => {}
+                Ok(_) => {}
                 Err(e) => return Err(folder_error(&e, "read", &folder.path().join(&name))),
             }
             Ok((std::sync::Arc::new(folder), name))

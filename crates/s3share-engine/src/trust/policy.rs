@@ -56,15 +56,7 @@ pub fn signer_policy(location: &S3Uri, needs: SignerNeeds) -> Value {
         }));
     }
     // Listing the prefix also lets a HEAD of a missing key answer 404 rather than 403, which the
-    // "never replace silently" check of uploads needs; unfinished uploads are listed per bucket.
-    if needs.upload {
-        statements.push(json!({
-            "Sid": "ListUnfinishedUploads",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucketMultipartUploads"],
-            "Resource": [bucket_arn],
-        }));
-    }
+    // "never replace silently" check of uploads needs.
     if needs.browse || needs.upload {
         statements.push(json!({
             "Sid": "ListThePrefix",
@@ -78,6 +70,25 @@ pub fn signer_policy(location: &S3Uri, needs: SignerNeeds) -> Value {
         "Version": "2012-10-17",
         "Statement": statements,
     })
+}
+
+/// What a person should know about the policy for `location`: what it covers beyond a folder,
+/// and what it deliberately leaves out.
+pub fn policy_notes(location: &S3Uri, needs: SignerNeeds) -> Vec<String> {
+    let mut notes = Vec::new();
+    if location.key.is_empty() {
+        notes.push(format!(
+            "warning: no prefix was given, so this policy covers the whole bucket s3://{}; give s3://{}/FOLDER/ to cover one folder",
+            location.bucket, location.bucket
+        ));
+    }
+    if needs.upload {
+        notes.push(format!(
+            "note: listing unfinished uploads (`s3share uploads`) needs s3:ListBucketMultipartUploads, which IAM grants only on the whole bucket (arn:aws:s3:::{}); it is left out — add it only to a role that may see every upload in the bucket",
+            location.bucket
+        ));
+    }
+    notes
 }
 
 #[cfg(test)]
@@ -105,7 +116,21 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("s3:AbortMultipartUpload") && text.contains("s3:ListBucket"));
-        assert_eq!(all["Statement"][3]["Resource"][0], "arn:aws:s3:::team");
-        assert_eq!(all["Statement"][3]["Action"][0], "s3:ListBucket");
+        assert!(
+            !text.contains("ListBucketMultipartUploads"),
+            "nothing on the whole bucket"
+        );
+        assert_eq!(all["Statement"][2]["Resource"][0], "arn:aws:s3:::team");
+        assert_eq!(all["Statement"][2]["Action"][0], "s3:ListBucket");
+        let notes = policy_notes(
+            &S3Uri::new("team", ""),
+            SignerNeeds {
+                upload: true,
+                browse: false,
+            },
+        );
+        assert!(notes[0].contains("whole bucket s3://team"), "{notes:?}");
+        assert!(notes[1].contains("ListBucketMultipartUploads"), "{notes:?}");
+        assert!(policy_notes(&S3Uri::new("team", "a/"), SignerNeeds::default()).is_empty());
     }
 }

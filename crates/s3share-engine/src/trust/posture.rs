@@ -58,6 +58,9 @@ enum Answer<T> {
     Unsupported,
     /// These credentials may not read it.
     Denied,
+    /// The server answered something that could not be read (an empty or malformed
+    /// document, an error of no known meaning): this fact is unknown, the others still count.
+    Unreadable,
 }
 
 /// Sort an SDK error into "nothing set", "not supported", or a real failure.
@@ -95,15 +98,32 @@ where
             {
                 return Ok(Answer::Unsupported);
             }
-            Err(err)
+            // A missing bucket or unusable credentials end the whole check; anything else
+            // makes this one fact unknown.
+            match err.kind() {
+                ErrorKind::NotFound
+                | ErrorKind::NoCredentials
+                | ErrorKind::ExpiredCredentials
+                | ErrorKind::ClockSkew => Err(err),
+                _ => {
+                    tracing::debug!(
+                        "posture: an answer could not be read ({err}); that fact is unknown"
+                    );
+                    Ok(Answer::Unreadable)
+                }
+            }
         }
     }
 }
 
 /// Why a fact is not known.
+/// A fact whose answer came but said nothing that could be read.
+const UNREADABLE: &str = "unknown (the server's answer could not be read)";
+
 fn unknown_text<T>(answer: &Answer<T>) -> String {
     match answer {
         Answer::Denied => "unknown (these credentials may not read it)".into(),
+        Answer::Unreadable => UNREADABLE.into(),
         _ => "unknown (the server does not say)".into(),
     }
 }
@@ -149,7 +169,20 @@ impl Reader {
             Answer::Value(out) => {
                 use aws_sdk_s3::types::PublicAccessBlockConfiguration as C;
                 let c = out.public_access_block_configuration();
-                let on = |f: fn(&C) -> Option<bool>| c.and_then(f).unwrap_or(false);
+                let given = |f: fn(&C) -> Option<bool>| c.and_then(f);
+                let none_given = [
+                    given(C::block_public_acls),
+                    given(C::ignore_public_acls),
+                    given(C::block_public_policy),
+                    given(C::restrict_public_buckets),
+                ]
+                .iter()
+                .all(Option::is_none);
+                if none_given {
+                    // An empty document is no answer: none of the four is known.
+                    return Ok((fact(name, UNREADABLE, false), Blocks::default()));
+                }
+                let on = |f: fn(&C) -> Option<bool>| given(f).unwrap_or(false);
                 let settings = [
                     ("BlockPublicAcls", on(C::block_public_acls)),
                     ("IgnorePublicAcls", on(C::ignore_public_acls)),
@@ -189,7 +222,7 @@ impl Reader {
                 ),
                 Blocks::default(),
             ),
-            other @ (Answer::Unsupported | Answer::Denied) => {
+            other @ (Answer::Unsupported | Answer::Denied | Answer::Unreadable) => {
                 (fact(name, unknown_text(&other), false), Blocks::default())
             }
         })
@@ -217,10 +250,7 @@ impl Reader {
                     .policy_status()
                     .and_then(aws_sdk_s3::types::PolicyStatus::is_public)
                 else {
-                    return Ok((
-                        fact(name, "unknown (the server does not say)", false),
-                        Err(()),
-                    ));
+                    return Ok((fact(name, UNREADABLE, false), Err(())));
                 };
                 if is_public && !blocks.restrict_policy {
                     (
@@ -238,10 +268,12 @@ impl Reader {
             }
             Answer::NotSet => (fact(name, "none", false), Ok(None)),
             // Unknown, but RestrictPublicBuckets keeps any public policy from applying.
-            other @ (Answer::Unsupported | Answer::Denied) if blocks.restrict_policy => {
+            other @ (Answer::Unsupported | Answer::Denied | Answer::Unreadable)
+                if blocks.restrict_policy =>
+            {
                 (fact(name, unknown_text(&other), false), Ok(None))
             }
-            other @ (Answer::Unsupported | Answer::Denied) => {
+            other @ (Answer::Unsupported | Answer::Denied | Answer::Unreadable) => {
                 (fact(name, unknown_text(&other), false), Err(()))
             }
         })
@@ -331,13 +363,14 @@ impl Reader {
                     })
                     .unwrap_or_default();
                 if algorithms.is_empty() {
-                    fact(name, "on", false)
+                    // A configuration with no rule says nothing about what is applied.
+                    fact(name, UNREADABLE, false)
                 } else {
                     fact(name, algorithms.join(", "), false)
                 }
             }
             Answer::NotSet => fact(name, "none: objects are stored unencrypted", true),
-            other @ (Answer::Unsupported | Answer::Denied) => {
+            other @ (Answer::Unsupported | Answer::Denied | Answer::Unreadable) => {
                 fact(name, unknown_text(&other), false)
             }
         })
@@ -376,11 +409,14 @@ impl Reader {
         )?;
         Ok(match answer {
             Answer::Value(out) => {
-                let rule = out
+                let Some(rule) = out
                     .ownership_controls()
                     .and_then(|c| c.rules().first())
                     .map(|r| r.object_ownership().as_str().to_owned())
-                    .unwrap_or_default();
+                    .filter(|r| !r.is_empty())
+                else {
+                    return Ok(fact(name, UNREADABLE, false));
+                };
                 let note = if rule == "BucketOwnerEnforced" {
                     " (ACLs disabled)"
                 } else {
@@ -389,7 +425,7 @@ impl Reader {
                 fact(name, format!("{rule}{note}"), false)
             }
             Answer::NotSet => fact(name, "not set (ACLs in use)", false),
-            other @ (Answer::Unsupported | Answer::Denied) => {
+            other @ (Answer::Unsupported | Answer::Denied | Answer::Unreadable) => {
                 fact(name, unknown_text(&other), false)
             }
         })
@@ -440,20 +476,53 @@ pub async fn posture(conn: &Connection, bucket: &str) -> Result<Posture> {
         reader.ownership().await?,
         reader.logging().await?,
     ];
-    let public: Vec<String> = [&by_policy, &by_acl]
+    Ok(Posture {
+        bucket: bucket.to_owned(),
+        verdict: verdict(&by_policy, &by_acl),
+        facts,
+    })
+}
+
+/// What makes objects public (`Ok(Some(why))`), nothing (`Ok(None)`), or not known (`Err`).
+type Exposure = std::result::Result<Option<String>, ()>;
+
+/// The verdict from the two things that can make objects public: `Public` when either does
+/// (whatever the other), `Private` when both are known not to, else `Unknown`.
+fn verdict(by_policy: &Exposure, by_acl: &Exposure) -> Verdict {
+    let public: Vec<String> = [by_policy, by_acl]
         .into_iter()
         .filter_map(|r| r.clone().ok().flatten())
         .collect();
-    let verdict = if !public.is_empty() {
+    if !public.is_empty() {
         Verdict::Public(public)
     } else if by_policy.is_err() || by_acl.is_err() {
         Verdict::Unknown
     } else {
         Verdict::Private
-    };
-    Ok(Posture {
-        bucket: bucket.to_owned(),
-        verdict,
-        facts,
-    })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_wins_private_needs_both_known() {
+        let open = Ok(Some("the bucket policy grants public access".to_owned()));
+        assert_eq!(
+            verdict(&open, &Err(())),
+            Verdict::Public(vec!["the bucket policy grants public access".into()])
+        );
+        assert_eq!(verdict(&Ok(None), &Ok(None)), Verdict::Private);
+        assert_eq!(verdict(&Ok(None), &Err(())), Verdict::Unknown);
+        assert_eq!(verdict(&Err(()), &Ok(None)), Verdict::Unknown);
+        assert_eq!(Verdict::Unknown.word(), "Unknown");
+    }
+
+    #[test]
+    fn unknown_facts_say_why() {
+        assert!(unknown_text(&Answer::<()>::Unreadable).contains("could not be read"));
+        assert!(unknown_text(&Answer::<()>::Denied).contains("may not read"));
+        assert!(unknown_text(&Answer::<()>::Unsupported).contains("does not say"));
+    }
 }

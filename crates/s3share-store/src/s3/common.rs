@@ -16,6 +16,8 @@ pub(crate) struct Handler {
     pub region: String,
     /// Answer the bucket-posture reads NotImplemented (as Garage and SeaweedFS do).
     pub without_posture_reads: bool,
+    /// Answer them with empty documents (as Ceph RGW answers some).
+    pub empty_posture_documents: bool,
 }
 
 /// Run a blocking disk step (fsyncs, renames) off the async workers.

@@ -9,8 +9,12 @@ use s3s::{S3Error, S3ErrorCode, S3Result};
 
 use crate::disk::{ObjectMeta, precondition_failed};
 
-/// The conditions a read carries.
+/// The conditions a read carries (the headers' own names).
 #[derive(Default)]
+#[expect(
+    clippy::struct_field_names,
+    reason = "the fields are the four If-* headers, named as S3 names them"
+)]
 pub(crate) struct ReadConditions<'a> {
     pub if_match: Option<&'a ETagCondition>,
     pub if_none_match: Option<&'a ETagCondition>,
@@ -125,9 +129,15 @@ mod tests {
             if_unmodified_since: ius,
         };
         assert_eq!(code(check_read(&m, &c(None, None, None, None))), None);
-        assert_eq!(code(check_read(&m, &c(Some(&same), None, None, None))), None);
         assert_eq!(
-            code(check_read(&m, &c(Some(&ETagCondition::Any), None, None, None))),
+            code(check_read(&m, &c(Some(&same), None, None, None))),
+            None
+        );
+        assert_eq!(
+            code(check_read(
+                &m,
+                &c(Some(&ETagCondition::Any), None, None, None)
+            )),
             None
         );
         assert_eq!(
@@ -138,26 +148,41 @@ mod tests {
             code(check_read(&m, &c(None, Some(&same), None, None))).as_deref(),
             Some("NotModified")
         );
-        assert_eq!(code(check_read(&m, &c(None, Some(&other), None, None))), None);
+        assert_eq!(
+            code(check_read(&m, &c(None, Some(&other), None, None))),
+            None
+        );
         // Dates at one second: modified at 1_700_000_000.5 counts as ...000.
         assert_eq!(
             code(check_read(&m, &c(None, None, Some(&at_mod), None))).as_deref(),
             Some("NotModified")
         );
-        assert_eq!(code(check_read(&m, &c(None, None, Some(&before), None))), None);
-        assert_eq!(code(check_read(&m, &c(None, None, None, Some(&at_mod)))), None);
+        assert_eq!(
+            code(check_read(&m, &c(None, None, Some(&before), None))),
+            None
+        );
+        assert_eq!(
+            code(check_read(&m, &c(None, None, None, Some(&at_mod)))),
+            None
+        );
         assert_eq!(
             code(check_read(&m, &c(None, None, None, Some(&before)))).as_deref(),
             Some("PreconditionFailed")
         );
         // If-Match holding overrides a failing If-Unmodified-Since (S3: 200).
-        assert_eq!(code(check_read(&m, &c(Some(&same), None, None, Some(&before)))), None);
+        assert_eq!(
+            code(check_read(&m, &c(Some(&same), None, None, Some(&before)))),
+            None
+        );
         // If-None-Match failing wins over If-Modified-Since holding (S3: 304).
         assert_eq!(
             code(check_read(&m, &c(None, Some(&same), Some(&before), None))).as_deref(),
             Some("NotModified")
         );
         // If-None-Match holding makes If-Modified-Since moot (200 even if not modified).
-        assert_eq!(code(check_read(&m, &c(None, Some(&other), Some(&after), None))), None);
+        assert_eq!(
+            code(check_read(&m, &c(None, Some(&other), Some(&after), None))),
+            None
+        );
     }
 }

@@ -41,6 +41,11 @@ impl Handler {
 
     pub(super) fn public_access_block(&self, bucket: &str) -> S3Result<GetPublicAccessBlockOutput> {
         self.posture_read(bucket)?;
+        if self.empty_posture_documents {
+            return Ok(GetPublicAccessBlockOutput {
+                public_access_block_configuration: Some(PublicAccessBlockConfiguration::default()),
+            });
+        }
         Ok(GetPublicAccessBlockOutput {
             public_access_block_configuration: Some(PublicAccessBlockConfiguration {
                 block_public_acls: Some(true),
@@ -53,6 +58,11 @@ impl Handler {
 
     pub(super) fn policy_status(&self, bucket: &str) -> S3Result<GetBucketPolicyStatusOutput> {
         self.posture_read(bucket)?;
+        if self.empty_posture_documents {
+            return Ok(GetBucketPolicyStatusOutput {
+                policy_status: Some(s3s::dto::PolicyStatus { is_public: None }),
+            });
+        }
         Err(s3_error!(
             NoSuchBucketPolicy,
             "The bucket policy does not exist"
@@ -61,6 +71,9 @@ impl Handler {
 
     pub(super) fn acl(&self, bucket: &str) -> S3Result<GetBucketAclOutput> {
         self.posture_read(bucket)?;
+        if self.empty_posture_documents {
+            return Ok(GetBucketAclOutput::default());
+        }
         Ok(GetBucketAclOutput {
             owner: Some(owner()),
             grants: Some(vec![Grant {
@@ -78,6 +91,13 @@ impl Handler {
 
     pub(super) fn encryption(&self, bucket: &str) -> S3Result<GetBucketEncryptionOutput> {
         self.posture_read(bucket)?;
+        if self.empty_posture_documents {
+            return Ok(GetBucketEncryptionOutput {
+                server_side_encryption_configuration: Some(
+                    s3s::dto::ServerSideEncryptionConfiguration { rules: Vec::new() },
+                ),
+            });
+        }
         Err(s3_error!(
             ServerSideEncryptionConfigurationNotFoundError,
             "The server side encryption configuration was not found"
@@ -91,6 +111,11 @@ impl Handler {
 
     pub(super) fn ownership(&self, bucket: &str) -> S3Result<GetBucketOwnershipControlsOutput> {
         self.posture_read(bucket)?;
+        if self.empty_posture_documents {
+            return Ok(GetBucketOwnershipControlsOutput {
+                ownership_controls: Some(OwnershipControls { rules: Vec::new() }),
+            });
+        }
         Ok(GetBucketOwnershipControlsOutput {
             ownership_controls: Some(OwnershipControls {
                 rules: vec![OwnershipControlsRule {

@@ -82,6 +82,7 @@ impl Front {
             disk: disk.clone(),
             region: opts.region.clone(),
             without_posture_reads: opts.extras.without_posture_reads,
+            empty_posture_documents: opts.extras.empty_posture_documents,
         });
         builder.set_auth(SharedAuth(auth.clone()));
         builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(

@@ -64,7 +64,10 @@ pub fn link_refused(path: &Path) -> io::Error {
 
 /// A folder step's failure in words: a link refused says so and names it.
 pub fn folder_error(e: &io::Error, action: &str, path: &Path) -> Error {
-    match e.get_ref().and_then(|inner| inner.downcast_ref::<LinkRefused>()) {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<LinkRefused>())
+    {
         Some(link) => Error::new(
             ErrorKind::InvalidInput,
             format!(
@@ -85,7 +88,7 @@ mod imp {
 
     use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
-    use super::Kind;
+    use crate::transfer::download::folder::Kind;
 
     fn os(e: rustix::io::Errno) -> io::Error {
         io::Error::from_raw_os_error(e.raw_os_error())
@@ -184,9 +187,11 @@ mod imp {
                 RenameFlags::NOREPLACE,
             ) {
                 Ok(()) => Ok(()),
-                Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS | rustix::io::Errno::OPNOTSUPP) => {
-                    Err(io::ErrorKind::Unsupported.into())
-                }
+                Err(
+                    rustix::io::Errno::INVAL
+                    | rustix::io::Errno::NOSYS
+                    | rustix::io::Errno::OPNOTSUPP,
+                ) => Err(io::ErrorKind::Unsupported.into()),
                 Err(e) => Err(os(e)),
             }
         }

@@ -581,7 +581,10 @@ mod tests {
         };
         let over = resume_or_start(&folder, Some(saved.clone()), &changed).expect("over");
         assert!(over.state.done.is_empty() && over.state.partial != name);
-        assert!(!dir.path().join(&name).exists(), "the stale partial is removed");
+        assert!(
+            !dir.path().join(&name).exists(),
+            "the stale partial is removed"
+        );
         drop(over);
         // Someone put another file at the saved name: not resumed, and left alone.
         std::fs::write(dir.path().join(&name), vec![0u8; 3 * MIB as usize]).expect("planted");
@@ -589,7 +592,10 @@ mod tests {
         assert!(planted.state.done.is_empty() && planted.state.partial != name);
         assert!(dir.path().join(&name).exists(), "not ours: not touched");
         drop(planted);
-        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").flatten().collect();
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .flatten()
+            .collect();
         assert_eq!(left.len(), 1, "dropped partials are removed: {left:?}");
     }
 }

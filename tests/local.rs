@@ -1,0 +1,59 @@
+//! Finding the store that already serves a folder: at the address it recorded beside its lock
+//! (any port), and only if it answers to the user's own credentials.
+
+mod support;
+
+use s3share_store::{StoreExtras, StoreOptions};
+
+fn options(data: &std::path::Path, credentials: s3share_core::AccessKey) -> StoreOptions {
+    StoreOptions {
+        data_dir: data.to_owned(),
+        port: 9,
+        credentials,
+        region: "us-east-1".into(),
+        extras: StoreExtras::default(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_s3share_uses_the_store_already_serving_its_folder_on_any_port() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (home, data) = (dir.path().join("home"), dir.path().join("data"));
+    // `s3share local` on a free port (not 9000), in its own process.
+    let running = support::child_store(&home, &data, &[], None);
+    let key = s3share_store::credentials::load_or_create(
+        &home.join(".config/s3share/local-store-credentials.toml"),
+    )
+    .expect("the store's credentials");
+    let (started, conn) = s3share::local::start_or_reuse(options(&data, key.clone()))
+        .await
+        .expect("reuses the running store");
+    assert!(started.is_none(), "no second store on the same folder");
+    assert_eq!(
+        conn.settings().endpoint.as_deref(),
+        Some(running.endpoint.as_str())
+    );
+    assert!(conn.is_local_store());
+    s3share_engine::client::browse::list_buckets(&conn)
+        .await
+        .expect("it answers");
+
+    // Someone else's keys: the store does not answer to them, so it is not theirs to use.
+    let stranger = s3share_store::credentials::generate().expect("keys");
+    let refused = s3share::local::start_or_reuse(options(&data, stranger))
+        .await
+        .expect_err("not this user's store");
+    assert!(
+        refused
+            .message()
+            .contains("Another s3share store is using this folder"),
+        "{refused}"
+    );
+    assert!(
+        refused
+            .detail()
+            .is_some_and(|d| d.contains("did not answer")),
+        "{refused:?}"
+    );
+    drop(running);
+}

@@ -54,8 +54,9 @@ FOLDER_RULES = {
     ".": {
         "local": {"local"},
         "logging": {"logging"},
-        "cli": {"cli", "local", "logging"},
-        "gui": {"gui", "local", "logging"},
+        "desktop": {"desktop"},
+        "cli": {"cli", "local", "logging", "desktop"},
+        "gui": {"gui", "local", "logging", "desktop"},
     },
 }
 

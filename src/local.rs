@@ -100,6 +100,49 @@ pub async fn connect_running(options: &StoreOptions) -> Result<Connection> {
     Ok(conn)
 }
 
+/// How often a window using another's store looks whether that store is still there.
+const TAKE_OVER_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Wait until the store another s3share runs on the folder of `options` stops (its window
+/// closed, `s3share local` ended), then serve the folder here, on the port it served on: the
+/// links made on it keep working, and this window's connection (to that port) goes on. Only if
+/// another program took that port meanwhile does it serve on a free one (the store is then
+/// reached elsewhere: the caller reconnects).
+pub async fn take_over(options: &StoreOptions) -> StoreServer {
+    let mut warned = false;
+    loop {
+        tokio::time::sleep(TAKE_OVER_POLL).await;
+        // A cheap probe of the folder's lock: no port, no request to the other store.
+        if s3share_store::folder_served(&options.data_dir) {
+            continue;
+        }
+        let port = StoreAddress::read(&options.data_dir).map_or(options.port, |a| a.port);
+        let on_port = |port| StoreOptions {
+            port,
+            ..options.clone()
+        };
+        let started = match StoreServer::start(on_port(port)).await {
+            Err(StoreError::Bind { .. }) => {
+                tracing::warn!(
+                    "port {port}, where the local store served, is taken; serving on another"
+                );
+                StoreServer::start(on_port(0)).await
+            }
+            other => other,
+        };
+        match started {
+            Ok(store) => return store,
+            // Another window took it first: wait for that one in turn.
+            Err(StoreError::InUse { .. }) => {}
+            Err(e) if !warned => {
+                warned = true;
+                tracing::warn!("could not take over the local store: {e}");
+            }
+            Err(_) => {}
+        }
+    }
+}
+
 /// The store's error in the engine's kinds (exit codes, the app's words).
 pub fn store_error(e: &StoreError) -> Error {
     let kind = match e {

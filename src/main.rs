@@ -5,7 +5,7 @@ fn main() -> std::process::ExitCode {
     s3share::logging::init();
     let cli = s3share::cli::Cli::parse();
     let result = if cli.command.is_none() {
-        s3share::gui::run(cli.global.settings())
+        s3share::gui::run(cli.global.settings(), cli.files)
     } else {
         s3share::cli::run(cli)
     };

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use s3share::gui::app::{App, LOCAL_BANNER};
 use s3share::gui::backend::{Backend, BackendOptions, ConnectTarget};
 use s3share::gui::state::{Listing, Loadable, TransferState};
@@ -648,4 +648,110 @@ fn active_links_lists_a_dropped_files_link_and_copies_it_again() {
     gui.step();
     gui.step();
     assert!(gui.app().links_view().is_none());
+}
+
+#[test]
+fn ctrl_c_copies_links_and_a_dialog_leaves_the_window_behind_it_inert() {
+    let rt = runtime();
+    let store = rt.block_on(TestServer::start());
+    let conn = store.conn();
+    rt.block_on(async {
+        put(&conn, "older.txt", b"first").await;
+        put(&conn, "newer.txt", b"second").await;
+    });
+    let mut gui = Gui::on(rt, store.conn());
+    gui.listed("");
+
+    // Ctrl+C with one row selected: the link Copy link makes; with both, one per line.
+    gui.harness.get_by_label("older.txt").click();
+    gui.step();
+    gui.harness.event(egui::Event::Copy);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while gui.copied.is_empty() {
+        assert!(Instant::now() < deadline, "Ctrl+C copied nothing");
+        gui.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let one = gui.copied.pop().expect("a link");
+    assert_eq!(one.lines().count(), 1);
+    assert_eq!(fetch(&gui.rt, &one), (200, b"first".to_vec()));
+    gui.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    gui.step();
+    gui.harness.event(egui::Event::Copy);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while gui.copied.is_empty() {
+        assert!(Instant::now() < deadline, "Ctrl+C copied nothing");
+        gui.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let both = gui.copied.pop().expect("links");
+    let mut bodies: Vec<Vec<u8>> = both.lines().map(|l| fetch(&gui.rt, l).1).collect();
+    bodies.sort();
+    assert_eq!(bodies, [b"first".to_vec(), b"second".to_vec()]);
+
+    // With the Links view open, the toolbar behind it is disabled, and its shortcuts too.
+    assert!(
+        !gui.harness
+            .get_by_label("Copy link")
+            .accesskit_node()
+            .is_disabled()
+    );
+    gui.click("🔗 Links");
+    gui.step_until("the register", |app| {
+        app.links_view()
+            .and_then(|v| v.records.ready())
+            .is_some_and(|r| r.len() == 3)
+    });
+    gui.step();
+    assert!(
+        gui.harness
+            .get_by_label("Copy link")
+            .accesskit_node()
+            .is_disabled(),
+        "the toolbar's Copy link stays live behind the dialog"
+    );
+    gui.copied.clear();
+    gui.harness.event(egui::Event::Copy);
+    gui.step();
+    gui.step();
+    assert!(gui.copied.is_empty(), "Ctrl+C reached the browser behind");
+
+    // Newest first, with a count; the filter narrows them.
+    assert!(
+        gui.harness
+            .query_by_label_contains("3 of 3 links, newest first")
+            .is_some()
+    );
+    gui.harness.get_by_label("Filter links").focus();
+    gui.step();
+    gui.harness.get_by_label("Filter links").type_text("NEWER");
+    gui.step();
+    gui.step();
+    assert!(
+        gui.harness
+            .query_by_label_contains("1 of 3 links, newest first")
+            .is_some()
+    );
+    assert!(
+        gui.harness
+            .query_by_label_contains("s3://shared/older.txt")
+            .is_none()
+    );
+
+    // Escape closes it, and the very next click works (no swallowed click).
+    gui.harness.key_press(egui::Key::Escape);
+    gui.step();
+    assert!(gui.app().links_view().is_none());
+    assert!(
+        !gui.harness
+            .get_by_label("Copy link")
+            .accesskit_node()
+            .is_disabled()
+    );
+    gui.click("🔗 Links");
+    assert!(
+        gui.app().links_view().is_some(),
+        "the click after Escape was swallowed"
+    );
 }

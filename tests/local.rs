@@ -57,3 +57,52 @@ async fn a_second_s3share_uses_the_store_already_serving_its_folder_on_any_port(
     );
     drop(running);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_serving_store_stops_a_window_using_it_takes_it_over_on_the_same_port() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (home, data) = (dir.path().join("home"), dir.path().join("data"));
+    let running = support::child_store(&home, &data, &[], None);
+    let key = s3share_store::credentials::load_or_create(
+        &home.join(".config/s3share/local-store-credentials.toml"),
+    )
+    .expect("the store's credentials");
+    let opts = options(&data, key);
+    let (started, conn) = s3share::local::start_or_reuse(opts.clone())
+        .await
+        .expect("reuses the running store");
+    assert!(started.is_none());
+    support::put(&conn, "kept.txt", b"made while the first served").await;
+    let link = support::presigned_get(&conn, "kept.txt", None).await;
+
+    // While it serves, nothing is taken over.
+    assert!(s3share_store::folder_served(&data));
+    let early = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        s3share::local::take_over(&opts),
+    )
+    .await;
+    assert!(early.is_err(), "took over a store that still serves");
+
+    // The first closes (its window, `s3share local`): the second serves the folder, on the
+    // port the first served on, so its connection — and links made earlier — go on.
+    let waiting = tokio::spawn({
+        let opts = opts.clone();
+        async move { s3share::local::take_over(&opts).await }
+    });
+    drop(running);
+    let store = tokio::time::timeout(std::time::Duration::from_secs(20), waiting)
+        .await
+        .expect("taken over in time")
+        .expect("the task");
+    assert_eq!(
+        store.endpoint_url(),
+        conn.settings().endpoint.clone().expect("endpoint")
+    );
+    let body = support::http().get(&link).send().await.expect("GET");
+    assert_eq!(body.status(), 200);
+    assert_eq!(
+        body.bytes().await.expect("body").as_ref(),
+        b"made while the first served"
+    );
+}

@@ -1,5 +1,7 @@
-//! `share --copy` on X11: a small background copy of s3share keeps the link on the clipboard
-//! (X11 keeps no clipboard of its own) until another program takes it or the link expires.
+//! `share --copy`: a small background copy of s3share keeps the link on the clipboard until
+//! another program takes it or the link expires. X11 keeps no clipboard of its own, and neither
+//! does Wayland: on Wayland the keeper holds it through the compositor's data-control protocol
+//! (wlroots, KDE), else through XWayland (`DISPLAY`, GNOME), which passes it on to Wayland.
 
 use std::io::Write as _;
 use std::time::{Duration, Instant, SystemTime};
@@ -55,7 +57,10 @@ pub fn copy_to_clipboard(url: &str, until: SystemTime) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(3);
     while Instant::now() < deadline {
         if let Some(status) = child.try_wait()? {
-            anyhow::bail!("the clipboard keeper stopped ({status}); is there a display?");
+            anyhow::bail!(
+                "the clipboard keeper stopped ({status}): {}",
+                no_clipboard_hint(|name| std::env::var_os(name))
+            );
         }
         if arboard::Clipboard::new()
             .and_then(|mut c| c.get_text())
@@ -68,9 +73,22 @@ pub fn copy_to_clipboard(url: &str, until: SystemTime) -> anyhow::Result<()> {
     anyhow::bail!("the clipboard did not take the link in time")
 }
 
+/// What to do when no clipboard could be held, for the display the environment names.
+fn no_clipboard_hint(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> &'static str {
+    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
+    match (set("WAYLAND_DISPLAY"), set("DISPLAY")) {
+        (true, false) => {
+            "this Wayland compositor offers no clipboard to programs without a window \
+             (data-control) and there is no XWayland (DISPLAY)"
+        }
+        (false, false) => "there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)",
+        _ => "the display refused the clipboard",
+    }
+}
+
+/// The keeper: own the clipboard with the link read from stdin until another program takes it
+/// or `until_unix` passes, whichever is first.
 pub fn hold_clipboard(until_unix: u64) -> anyhow::Result<()> {
-    #[cfg(target_os = "linux")]
-    use arboard::SetExtLinux as _;
     use std::io::Read as _;
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text)?;
@@ -81,10 +99,16 @@ pub fn hold_clipboard(until_unix: u64) -> anyhow::Result<()> {
     );
     let mut clipboard = arboard::Clipboard::new().context("no clipboard (no display?)")?;
     #[cfg(target_os = "linux")]
-    clipboard
-        .set()
-        .wait_until(Instant::now() + left)
-        .text(text)?;
+    {
+        use arboard::SetExtLinux as _;
+        // Served in the foreground until another program takes it (on Wayland, arboard's own
+        // deadline would fork a server that outlives the link); the link's end ends us.
+        std::thread::spawn(move || {
+            std::thread::sleep(left);
+            std::process::exit(0);
+        });
+        clipboard.set().wait().text(text)?;
+    }
     #[cfg(not(target_os = "linux"))]
     {
         // Elsewhere the system keeps the clipboard itself.
@@ -92,4 +116,24 @@ pub fn hold_clipboard(until_unix: u64) -> anyhow::Result<()> {
         clipboard.set_text(text)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hint_names_what_is_missing() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| std::ffi::OsString::from(v))
+            }
+        };
+        assert!(no_clipboard_hint(env(&[("WAYLAND_DISPLAY", "wayland-0")])).contains("XWayland"));
+        assert!(no_clipboard_hint(env(&[])).contains("no display"));
+        assert!(no_clipboard_hint(env(&[("DISPLAY", ":0")])).contains("refused"));
+    }
 }

@@ -31,13 +31,19 @@ use crate::engine::{Error, ErrorKind};
 #[command(
     name = "s3share",
     version,
-    about = "Share files out of private S3 buckets with time-limited links"
+    about = "Share files out of private S3 buckets with time-limited links",
+    long_about = "Share files out of private S3 buckets with time-limited links.\n\n\
+        Without a command, opens the window; files given (as a file manager's \"Open with\" \
+        does) are uploaded into the folder it opens, and their links copied, as if dropped."
 )]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Files or folders to upload in the window (what "Open with s3share" passes).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 /// Where to connect; each may come before or after the command.
@@ -543,5 +549,48 @@ pub fn exit_code(err: &anyhow::Error) -> i32 {
         Some(ErrorKind::AlreadyExists) => 5,
         Some(ErrorKind::InvalidInput) => 2,
         _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_without_a_command_open_the_window_with_them() {
+        // What a file manager runs for `Exec=s3share -- %F`.
+        let cli = Cli::try_parse_from(["s3share", "--", "/home/a/report.pdf", "/home/a/share"])
+            .expect("parses");
+        assert!(cli.command.is_none());
+        assert_eq!(
+            cli.files,
+            [
+                PathBuf::from("/home/a/report.pdf"),
+                PathBuf::from("/home/a/share")
+            ]
+        );
+        // A file named like a command, after `--`, is a file.
+        let cli = Cli::try_parse_from(["s3share", "--", "share"]).expect("parses");
+        assert!(cli.command.is_none());
+        assert_eq!(cli.files, [PathBuf::from("share")]);
+        let cli = Cli::try_parse_from(["s3share", "--endpoint", "http://127.0.0.1:9", "a.txt"])
+            .expect("parses");
+        assert_eq!(cli.files, [PathBuf::from("a.txt")]);
+        assert!(cli.global.endpoint.is_some());
+        let cli = Cli::try_parse_from(["s3share", "ls"]).expect("parses");
+        assert!(matches!(cli.command, Some(Command::Ls { .. })) && cli.files.is_empty());
+        // Connection options before the command leave it a command.
+        let cli = Cli::try_parse_from([
+            "s3share",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--path-style",
+            "share",
+            "s3://b/k",
+            "--expires",
+            "2m",
+        ])
+        .expect("parses");
+        assert!(matches!(cli.command, Some(Command::Share { .. })) && cli.files.is_empty());
     }
 }

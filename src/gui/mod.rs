@@ -19,7 +19,9 @@ const ICON_PNG: &[u8] = include_bytes!("../../assets/icon-64.png");
 
 /// Open the window and run until it is closed. `requested` is where the command line (or the
 /// environment) asks to connect; an endpoint or profile in it wins over the last connection.
-pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
+/// `opened` are files given on the command line (what a file manager's "Open with" passes):
+/// they are uploaded, as if dropped, once a folder is open.
+pub fn run(requested: ConnectionSettings, opened: Vec<std::path::PathBuf>) -> anyhow::Result<()> {
     let paths = Paths::for_user()?;
     let config = match Config::load(&paths.config_file()) {
         Ok(c) => c,
@@ -41,7 +43,8 @@ pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
         aws_files,
     )?);
     let size = config.app.window_size.unwrap_or([1000.0, 640.0]);
-    let app = App::new(backend, config, start, env_credentials);
+    let mut app = App::new(backend, config, start, env_credentials);
+    app.upload_when_open(opened);
     let mut viewport = egui::ViewportBuilder::default()
         .with_title(app.title())
         .with_app_id("s3share")
@@ -51,8 +54,14 @@ pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
         Ok(icon) => viewport = viewport.with_icon(icon),
         Err(e) => tracing::warn!("window icon not loaded: {e}"),
     }
+    let (system, warning) = crate::desktop::window_system(|name| std::env::var_os(name));
+    if let Some(w) = warning {
+        tracing::warn!("{w}");
+    }
+    tracing::debug!("window system: {system:?}");
     let options = eframe::NativeOptions {
         viewport,
+        event_loop_builder: on_window_system(system),
         ..Default::default()
     };
     let result = eframe::run_native("s3share", options, Box::new(|_cc| Ok(Box::new(app))))
@@ -60,6 +69,30 @@ pub fn run(requested: ConnectionSettings) -> anyhow::Result<()> {
     // Let the last settings write finish, then stop the store and the transfers.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     result
+}
+
+/// The hook that makes winit open the window on `system`.
+fn on_window_system(system: crate::desktop::WindowSystem) -> Option<eframe::EventLoopBuilderHook> {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        use crate::desktop::WindowSystem;
+        use winit::platform::wayland::EventLoopBuilderExtWayland as _;
+        use winit::platform::x11::EventLoopBuilderExtX11 as _;
+        match system {
+            WindowSystem::Default => None,
+            WindowSystem::X11 => Some(Box::new(|builder| {
+                builder.with_x11();
+            })),
+            WindowSystem::Wayland => Some(Box::new(|builder| {
+                builder.with_wayland();
+            })),
+        }
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    {
+        let _ = system;
+        None
+    }
 }
 
 /// What to connect to first: what the command line says; else the connection used last; else

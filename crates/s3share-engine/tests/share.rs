@@ -278,3 +278,36 @@ async fn the_store_refuses_links_longer_than_seven_days() {
         400
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renew_makes_an_expired_link_again_for_as_long_on_its_own_connection_only() {
+    let store = TestServer::start().await;
+    let object = put(&store, "minutes.txt", b"minutes").await;
+    let session = store.session();
+    let mut old = request(&object, "1h");
+    old.now = Some(SystemTime::now() - Duration::from_secs(2 * 3600));
+    let expired = session.share(&old).await.expect("signed in the past");
+    let record = expired.record().into_record();
+    assert!(!record.is_live(SystemTime::now()));
+
+    let renewed = session.renew(&record).await.expect("renewed");
+    assert_ne!(renewed.url(), expired.url());
+    assert_eq!(
+        query_param(renewed.url(), "X-Amz-Expires").as_deref(),
+        Some("3600"),
+        "as long as was asked the first time"
+    );
+    let resp = http().get(renewed.url()).send().await.expect("fetch");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.bytes().await.expect("body").as_ref(), b"minutes");
+
+    // The same bucket and key on another endpoint are another object: not renewed here.
+    let mut elsewhere = record.clone();
+    elsewhere.endpoint = "aws".into();
+    let err = session
+        .renew(&elsewhere)
+        .await
+        .expect_err("another endpoint");
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.message().contains("made on aws"), "{err}");
+}

@@ -30,7 +30,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use disk::{DEFAULT_BUCKET, seed_objects};
+pub use disk::{DEFAULT_BUCKET, folder_served, seed_objects};
 
 /// The file, in the store's folder beside its lock, where a running store records where it
 /// serves. The folder is the user's own (0700), so whoever can read it is the user, and a

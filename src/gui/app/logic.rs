@@ -8,7 +8,7 @@ use crate::engine::base::wording::expiry_phrase;
 use crate::engine::transfer::ProgressSnapshot;
 use crate::engine::{BucketInfo, ConnectionSettings, Error, Expiry, S3Uri, ShareLink};
 use crate::gui::backend::{
-    Clash, Command, ConnectTarget, Event, TransferUpdate, TrustCommand, TrustEvent,
+    Clash, Command, ConnectTarget, Event, PlannedTransfer, TransferUpdate, TrustCommand, TrustEvent,
 };
 use crate::gui::state::{Listing, Loadable, Toast, Transfer, TransferState};
 use crate::gui::widgets::browser::BrowserAction;
@@ -80,17 +80,7 @@ impl App {
                 transfers,
                 errors,
                 clash,
-            } => {
-                for e in errors {
-                    self.toast(e.message().to_owned(), true);
-                }
-                for t in transfers {
-                    let mut row = Transfer::new(t, batch, share);
-                    row.clash = clash;
-                    self.backend.execute(row.restart(clash));
-                    self.transfers.rows.push(row);
-                }
-            }
+            } => self.transfers_planned(batch, share, transfers, errors, clash),
             Event::Transfer { id, update } => self.transfer_update(ctx, id, update),
             Event::PickCancelled => {}
             Event::Deleted { deleted, errors } => self.deleted(deleted, errors),
@@ -117,6 +107,44 @@ impl App {
                 Ok(gone) => self.unfinished.retain(|u| u.upload_id != gone.upload_id),
                 Err(e) => self.toast(format!("Not discarded: {}", e.message()), true),
             },
+            Event::LinkOpened(result) => self.link_opened(result),
+            Event::LocalStoreMoved => {
+                if self.current.local {
+                    self.connect(ConnectTarget::Local);
+                }
+            }
+        }
+    }
+
+    fn transfers_planned(
+        &mut self,
+        batch: Option<u64>,
+        share: Option<Expiry>,
+        transfers: Vec<PlannedTransfer>,
+        errors: Vec<Error>,
+        clash: Clash,
+    ) {
+        for e in errors {
+            self.toast(e.message().to_owned(), true);
+        }
+        for t in transfers {
+            let mut row = Transfer::new(t, batch, share);
+            row.clash = clash;
+            self.backend.execute(row.restart(clash));
+            self.transfers.rows.push(row);
+        }
+    }
+
+    fn link_opened(&mut self, result: Result<(), Error>) {
+        match result {
+            Ok(()) => self.toast("Opened in the browser".into(), false),
+            Err(e) => {
+                let text = match e.detail() {
+                    Some(d) => format!("{} ({d})", e.message()),
+                    None => e.message().to_owned(),
+                };
+                self.toast(text, true);
+            }
         }
     }
 
@@ -205,6 +233,15 @@ impl App {
                 // One bucket (the local store's "shared"): open it, ready for a drop.
                 if open_first && list.len() == 1 {
                     self.open(list[0].name.clone(), String::new());
+                } else if open_first && !self.opened_files.is_empty() {
+                    let n = self.opened_files.len();
+                    self.toast(
+                        format!(
+                            "Open a bucket or folder: the {n} {} you opened go there",
+                            if n == 1 { "file" } else { "files" }
+                        ),
+                        false,
+                    );
                 }
                 Loadable::Ready(list)
             }
@@ -408,6 +445,18 @@ impl App {
             prefix,
         });
         self.save_config();
+        // Files opened with s3share go to the first folder shown, as a drop there would.
+        if !self.opened_files.is_empty() {
+            let files = std::mem::take(&mut self.opened_files);
+            self.upload(files);
+        }
+    }
+
+    /// Upload `files` (given on the command line: "Open with s3share") as if dropped, into the
+    /// first folder the window opens: the last one used, or the only bucket (the local
+    /// store's `shared`), or the one the user opens.
+    pub fn upload_when_open(&mut self, files: Vec<PathBuf>) {
+        self.opened_files.extend(files);
     }
 
     pub(super) fn refresh_listing(&mut self) {

@@ -48,6 +48,8 @@ pub struct App {
     next_generation: u64,
     /// Where to go once connected (the last location, or a bucket given at start).
     pending_location: Option<S3Uri>,
+    /// Files given at start, uploaded into the first folder opened.
+    opened_files: Vec<std::path::PathBuf>,
     transfers: Transfers,
     /// Uploads an earlier run left unfinished on this connection: Resume or Discard.
     unfinished: Vec<UploadState>,
@@ -104,6 +106,7 @@ impl App {
             listing: None,
             next_generation: 1,
             pending_location,
+            opened_files: Vec::new(),
             transfers: Transfers::default(),
             unfinished: Vec::new(),
             postures: HashMap::new(),

@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 use super::{App, LOCAL_BANNER};
 use crate::engine::S3Uri;
 use crate::engine::base::wording::expiry_phrase;
+use crate::engine::client::presets::Preset;
 use crate::engine::trust::policy::SignerNeeds;
 use crate::gui::backend::{Command, TrustCommand};
 use crate::gui::state::{Listing, Loadable};
@@ -19,6 +20,9 @@ use crate::gui::widgets::request::{self, RequestAction, RequestForm};
 use crate::gui::widgets::settings::{SettingsAction, SettingsDraft, settings_ui, theme_preference};
 use crate::gui::widgets::share_dialog::{ShareDialogAction, share_dialog_ui};
 use crate::gui::widgets::transfers::transfers_ui;
+
+/// The width of the listing's filter box.
+const FILTER_WIDTH: f32 = 200.0;
 
 impl App {
     /// Files dropped on the window go to the current prefix.
@@ -42,10 +46,15 @@ impl App {
         if let Some(r) = ctx.input(|i| i.viewport().inner_rect) {
             self.window_size = Some([r.width(), r.height()]);
         }
-        if ctx.input(|i| i.key_pressed(egui::Key::F5)) {
+        // A dialog has the window: what is behind it looks and is inert (its shortcuts too).
+        let blocked = self.dialog_open();
+        if !blocked && ctx.input(|i| i.key_pressed(egui::Key::F5)) {
             self.refresh();
         }
         let screen = ui.max_rect();
+        if blocked {
+            ui.disable();
+        }
         self.top_bar(ui);
         if self.current.local {
             egui::Panel::top("banner").show(ui, |ui| {
@@ -84,8 +93,26 @@ impl App {
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
 
         self.dialogs(&ctx);
+        if blocked && !self.dialog_open() {
+            // One more frame once a dialog closes (Escape, Close): egui keeps a modal's layer
+            // in front until a frame runs without it, which would swallow the next click.
+            ctx.request_repaint();
+        }
         self.draw_toasts(&ctx);
         drop_overlay(&ctx, screen, self.listing.as_ref().map(Listing::location));
+    }
+
+    /// Is a dialog open (they are modal)?
+    pub(super) fn dialog_open(&self) -> bool {
+        self.share.is_some()
+            || self.links_view.is_some()
+            || self.request_form.is_some()
+            || self.posture_open.is_some()
+            || self.policy_view.is_some()
+            || self.confirm_delete.is_some()
+            || self.new_folder.is_some()
+            || self.add_connection.is_some()
+            || self.settings.is_some()
     }
 
     pub(super) fn top_bar(&mut self, ui: &mut egui::Ui) {
@@ -140,10 +167,13 @@ impl App {
                             .on_hover_text("Let someone upload files into this folder")
                             .clicked()
                     {
-                        self.request_form = Some(RequestForm::new(
+                        let mut form = RequestForm::new(
                             &location,
                             ExpiryPicker::new("1d".parse().unwrap_or_default()),
-                        ));
+                        );
+                        form.refused_by =
+                            Preset::refusing_post(self.current.settings.endpoint.as_deref());
+                        self.request_form = Some(form);
                     }
                     if ui
                         .button("🔗 Links")
@@ -151,20 +181,6 @@ impl App {
                         .clicked()
                     {
                         self.open_links();
-                    }
-                    if let Some(l) = self.listing.as_mut() {
-                        // The filter takes what room is left (the selection's buttons come first).
-                        let width = (ui.available_width() - 48.0).clamp(64.0, 180.0);
-                        let edit = ui.add(
-                            egui::TextEdit::singleline(&mut l.filter)
-                                .hint_text("names containing…")
-                                .desired_width(width),
-                        );
-                        let label = ui.label("Filter");
-                        let edit = edit.labelled_by(label.id);
-                        if edit.changed() {
-                            l.rebuild_view();
-                        }
                     }
                 });
             });
@@ -205,6 +221,17 @@ impl App {
                 open_posture = Some(bucket);
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                // Beside the folder it filters, its width its own (the toolbar above changes
+                // with the selection).
+                let edit = ui.add(
+                    egui::TextEdit::singleline(&mut listing.filter)
+                        .hint_text("names containing…")
+                        .desired_width(FILTER_WIDTH.min(ui.available_width() * 0.4)),
+                );
+                let label = ui.label("Filter");
+                if edit.labelled_by(label.id).changed() {
+                    listing.rebuild_view();
+                }
                 ui.weak(listing.summary());
             });
         });
@@ -240,7 +267,7 @@ impl App {
         if !objects.is_empty()
             && ui
                 .button("Copy link")
-                .on_hover_text("Links with the default lifetime, on the clipboard")
+                .on_hover_text("Links with the default lifetime, on the clipboard (Ctrl+C)")
                 .clicked()
         {
             action = Some(BrowserAction::CopyLinks(objects));
@@ -440,7 +467,8 @@ impl App {
                         self.backend
                             .execute(Command::Trust(TrustCommand::CheckLink(r)));
                     }
-                    LinksAction::Open(url) => ctx.open_url(egui::OpenUrl::new_tab(url)),
+                    LinksAction::Open(url) => self.backend.execute(Command::OpenLink(url)),
+                    LinksAction::Renew(r) => self.backend.execute(Command::RenewLink(r)),
                     LinksAction::Forget(id) => {
                         self.backend
                             .execute(Command::Trust(TrustCommand::ForgetLink(id)));

@@ -74,6 +74,8 @@ pub enum Command {
     WantRows(usize),
     /// Sign a link for the share dialog, then check it (`Shared`, then `LinkChecked`).
     Share { ticket: u64, request: ShareRequest },
+    /// Make an earlier link's object's link again and copy it (`LinksReady`).
+    RenewLink(LinkRecord),
     /// Sign links for these objects and copy them (`LinksReady`).
     CopyLinks { objects: Vec<S3Uri>, expiry: Expiry },
     /// Expand dropped or picked paths into uploads under `prefix` (`TransfersPlanned`); the app
@@ -127,6 +129,8 @@ pub enum Command {
         parent: String,
         name: String,
     },
+    /// Open a link in the desktop's browser (`LinkOpened`).
+    OpenLink(String),
     /// Write the settings file (`ConfigSaved`).
     SaveConfig(Config),
     /// Read the profiles of the AWS files (`Profiles`).
@@ -273,4 +277,9 @@ pub enum Event {
     UnfinishedUploads(Vec<UploadState>),
     UploadDiscarded(Result<UploadState>),
     Trust(TrustEvent),
+    /// The local store this window took over serves on another port than the one it used
+    /// (another program took that port): connect to it again.
+    LocalStoreMoved,
+    /// `OpenLink` handed the link to the browser, or could not.
+    LinkOpened(Result<()>),
 }

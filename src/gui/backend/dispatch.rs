@@ -108,8 +108,8 @@ pub struct Backend {
     config_path: PathBuf,
     aws_files: Option<AwsFiles>,
     local_options: StoreOptions,
-    /// The store this window started (kept while the app runs).
-    local_store: Arc<tokio::sync::Mutex<Option<StoreServer>>>,
+    /// The store this window serves (started, or taken over), kept while the app runs.
+    local_store: Arc<LocalStore>,
     /// The session work runs on; replaced by `Connect`.
     session: Arc<Mutex<Option<Arc<Session>>>>,
     connect_task: Option<AbortHandle>,
@@ -241,6 +241,13 @@ impl Backend {
             Command::WantRows(n) => self.want_rows(n),
             Command::Share { ticket, request } => self.share(ticket, request),
             Command::CopyLinks { objects, expiry } => self.copy_links(objects, expiry),
+            Command::RenewLink(record) => {
+                if let Some(session) = self.connected(|e| Event::LinksReady(vec![Err(e)])) {
+                    self.spawn_answer(async move {
+                        Event::LinksReady(vec![session.renew(&record).await])
+                    });
+                }
+            }
             Command::Upload {
                 batch,
                 paths,
@@ -275,6 +282,17 @@ impl Backend {
                 parent,
                 name,
             } => self.create_folder(bucket, parent, name),
+            Command::OpenLink(url) => {
+                self.spawn_answer(async move {
+                    Event::LinkOpened(
+                        run_blocking(move || {
+                            let env: Vec<_> = std::env::vars_os().collect();
+                            crate::desktop::open_in_browser(&url, &env)
+                        })
+                        .await,
+                    )
+                });
+            }
             Command::SaveConfig(config) => {
                 let path = self.config_path.clone();
                 self.spawn_answer(async move {
@@ -495,7 +513,7 @@ impl Backend {
         self.connect_task = Some(self.spawn(async move {
             let label = target.label();
             let result = match target {
-                ConnectTarget::Local => connect_local(&store, options)
+                ConnectTarget::Local => connect_local(&store, options, &events)
                     .await
                     .map(|c| Arc::new(Session::new(c, register, transfers))),
                 ConnectTarget::Settings(settings) => Connection::connect(settings)
@@ -900,16 +918,40 @@ fn progress_reporter(events: EventSender, id: TransferId) -> TransferProgress {
     })
 }
 
-/// The window's store: the one it started, or started now (or found serving its folder).
+/// The store a window serves: the one it started, or took over from a window that closed.
+#[derive(Default)]
+struct LocalStore {
+    server: tokio::sync::Mutex<Option<StoreServer>>,
+    /// A take-over is awaited (this window uses another's store).
+    watching: std::sync::atomic::AtomicBool,
+}
+
+/// The window's store: the one it serves, or started now, or found serving its folder — then
+/// it takes the store over when that one stops, so closing the first window cuts no other off.
 async fn connect_local(
-    store: &tokio::sync::Mutex<Option<StoreServer>>,
+    store: &Arc<LocalStore>,
     options: StoreOptions,
+    events: &EventSender,
 ) -> Result<Connection> {
-    let mut guard = store.lock().await;
+    let mut guard = store.server.lock().await;
     if let Some(running) = guard.as_ref() {
         return crate::local::connect(running);
     }
-    let (started, conn) = crate::local::start_or_reuse(options).await?;
+    let (started, conn) = crate::local::start_or_reuse(options.clone()).await?;
+    let reused = started.is_none();
     *guard = started;
+    if reused && !store.watching.swap(true, Ordering::SeqCst) {
+        let used_port = s3share_store::StoreAddress::read(&options.data_dir).map(|a| a.port);
+        let (store, events) = (store.clone(), events.clone());
+        tokio::spawn(async move {
+            let server = crate::local::take_over(&options).await;
+            let moved = Some(server.addr().port()) != used_port;
+            *store.server.lock().await = Some(server);
+            store.watching.store(false, Ordering::SeqCst);
+            if moved {
+                events.send(Event::LocalStoreMoved).await;
+            }
+        });
+    }
     Ok(conn)
 }

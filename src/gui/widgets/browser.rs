@@ -114,7 +114,8 @@ pub fn browser_ui(ui: &mut egui::Ui, listing: &mut Listing) -> Vec<BrowserAction
     listing.refresh_view(std::time::Instant::now());
 
     // Keys, when no text field has the keyboard.
-    let typing = ui.ctx().memory(|m| m.focused().is_some());
+    // Nor while a dialog has the window (it disables what is behind it).
+    let typing = ui.ctx().memory(|m| m.focused().is_some()) || !ui.is_enabled();
     let mut keyboard_moved = false;
     if !typing {
         let (down, up, page_down, page_up, home, end, enter, back, all, del, shift) =
@@ -166,6 +167,17 @@ pub fn browser_ui(ui: &mut egui::Ui, listing: &mut Listing) -> Vec<BrowserAction
             let objects = selected_objects(listing);
             if !objects.is_empty() {
                 actions.push(BrowserAction::Delete(objects));
+            }
+        }
+        // Ctrl+C (the desktop turns it into Copy): what Copy link does, one link per line.
+        let copy = ui.input(|i| {
+            i.events.iter().any(|e| matches!(e, egui::Event::Copy))
+                || (i.modifiers.command && i.key_pressed(Key::C))
+        });
+        if copy {
+            let objects = selected_objects(listing);
+            if !objects.is_empty() {
+                actions.push(BrowserAction::CopyLinks(objects));
             }
         }
     }

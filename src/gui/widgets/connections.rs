@@ -1,6 +1,7 @@
 //! The connections picker and the "Add connection" form.
 
 use crate::engine::client::aws_files::{NewProfile, ProfileInfo};
+use crate::engine::client::presets::{PRESETS, Preset};
 use crate::engine::{ConnectionSettings, Error};
 use crate::gui::backend::ConnectTarget;
 use s3share_core::Secret;
@@ -98,6 +99,8 @@ pub enum KeySource {
 
 /// The "Add connection" form.
 pub struct AddConnectionForm {
+    /// The service picked, whose template filled the fields.
+    pub preset: Option<&'static Preset>,
     pub name: String,
     pub endpoint: String,
     pub region: String,
@@ -113,6 +116,7 @@ pub struct AddConnectionForm {
 impl Default for AddConnectionForm {
     fn default() -> Self {
         Self {
+            preset: None,
             name: String::new(),
             endpoint: String::new(),
             region: String::new(),
@@ -133,6 +137,17 @@ fn opt(s: &str) -> Option<String> {
 }
 
 impl AddConnectionForm {
+    /// Fill the endpoint, region and addressing from `preset` (the name only if empty).
+    pub fn apply(&mut self, preset: &'static Preset) {
+        self.preset = Some(preset);
+        preset.endpoint.clone_into(&mut self.endpoint);
+        preset.region.clone_into(&mut self.region);
+        self.path_style = preset.path_style;
+        if self.name.trim().is_empty() {
+            self.name = preset.name.to_lowercase().replace(' ', "-");
+        }
+    }
+
     /// The connection to save and the profile to write, or what is missing.
     pub fn build(&self) -> Result<(ConnectionSettings, Option<NewProfile>), Error> {
         let name = self.name.trim();
@@ -140,7 +155,15 @@ impl AddConnectionForm {
             return Err(Error::invalid("Give the connection a name"));
         }
         if let Some(e) = opt(&self.endpoint) {
+            if let Some(hole) = Preset::placeholder(&e) {
+                return Err(Error::invalid(format!(
+                    "Fill in {hole} in the endpoint URL"
+                )));
+            }
             crate::engine::client::endpoint::Endpoint::parse(&e, false)?;
+        }
+        if let Some(hole) = Preset::placeholder(&self.region) {
+            return Err(Error::invalid(format!("Fill in {hole} in the region")));
         }
         let (profile_name, new_profile) = match self.source {
             KeySource::ExistingProfile => {
@@ -197,6 +220,28 @@ pub fn add_connection_ui(
         ui.heading("Add connection");
         ui.weak("Keys are written as a new profile to ~/.aws/credentials, as `aws configure` does, so the AWS CLI can use them too. s3share's own settings never hold secrets.");
         ui.add_space(8.0);
+        ui.horizontal(|ui| {
+            let label = ui.label("Service");
+            let shown = form.preset.map_or("choose to fill in…", |p| p.name);
+            egui::ComboBox::from_id_salt("preset")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    for preset in &PRESETS {
+                        if ui
+                            .selectable_label(form.preset == Some(preset), preset.name)
+                            .clicked()
+                        {
+                            form.apply(preset);
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+        });
+        if let Some(p) = form.preset {
+            ui.weak(p.note);
+        }
+        ui.add_space(4.0);
         egui::Grid::new("add-connection-grid")
             .num_columns(2)
             .spacing([12.0, 8.0])

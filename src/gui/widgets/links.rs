@@ -1,5 +1,6 @@
-//! Active links: every link made, with a countdown, Copy, Check, Open and Forget, and how to
-//! kill each before it expires.
+//! Active links: every link made, newest first, with when it was made, a countdown, Copy,
+//! Check, Open, Renew (an expired link made again) and Forget, and how to kill each before it
+//! expires; a filter for people with hundreds.
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -17,6 +18,8 @@ pub struct LinksView {
     pub show_expired: bool,
     /// The entry whose revocation steps are open.
     pub revoke: Option<String>,
+    /// Only entries whose object contains this (case-insensitive).
+    pub filter: String,
 }
 
 /// What the user asked of the view.
@@ -25,6 +28,8 @@ pub enum LinksAction {
     Copy(LinkRecord),
     Check(LinkRecord),
     Open(String),
+    /// Share the same object again, for as long as it was asked the first time, and copy it.
+    Renew(LinkRecord),
     Forget(String),
     DeleteObject(S3Uri),
     Reload,
@@ -54,10 +59,29 @@ pub fn links_window(
         let records = std::mem::take(&mut view.records);
         match &records {
             Loadable::Ready(records) => {
-                let shown: Vec<&LinkRecord> =
-                    records.iter().filter(|r| view.show_expired || r.is_live(now)).collect();
+                ui.horizontal(|ui| {
+                    let label = ui.label("Filter links");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut view.filter)
+                            .hint_text("bucket or name containing…")
+                            .desired_width(f32::INFINITY),
+                    )
+                    .labelled_by(label.id);
+                });
+                let shown = shown_links(records, &view.filter, view.show_expired, now);
                 if shown.is_empty() {
-                    ui.weak("No live links.");
+                    ui.weak(if view.filter.is_empty() {
+                        "No live links."
+                    } else {
+                        "No links match."
+                    });
+                } else {
+                    ui.weak(format!(
+                        "{} of {} {}, newest first",
+                        shown.len(),
+                        records.len(),
+                        if records.len() == 1 { "link" } else { "links" }
+                    ));
                 }
                 egui::ScrollArea::vertical().max_height(420.0).show(ui, |ui| {
                     for r in shown {
@@ -113,46 +137,10 @@ fn link_row(
         } else {
             ui.weak(lifetime);
         }
+        ui.weak(format!("· made {}", made_text(r, now)));
         ui.weak(format!("· signed by {}", r.signer.label()));
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui
-                .small_button("Forget")
-                .on_hover_text("Drop it from the register (the link keeps working)")
-                .clicked()
-            {
-                actions.push(LinksAction::Forget(r.id.clone()));
-            }
-            if r.kind == LinkKind::Link && live {
-                if ui
-                    .small_button("Open")
-                    .on_hover_text("Open the link in the browser")
-                    .clicked()
-                {
-                    actions.push(LinksAction::Open(r.url.clone()));
-                }
-                if ui
-                    .small_button("Check")
-                    .on_hover_text("Fetch one byte through the link")
-                    .clicked()
-                {
-                    actions.push(LinksAction::Check(r.clone()));
-                }
-                if ui
-                    .small_button("Copy")
-                    .on_hover_text("Copy the link again")
-                    .clicked()
-                {
-                    actions.push(LinksAction::Copy(r.clone()));
-                }
-            }
-            let open = view.revoke.as_deref() == Some(r.id.as_str());
-            if live
-                && ui
-                    .small_button(if open { "Hide" } else { "Revoke…" })
-                    .clicked()
-            {
-                view.revoke = if open { None } else { Some(r.id.clone()) };
-            }
+            row_buttons(ui, r, live, view, actions);
         });
     });
     match view.checks.get(&r.id) {
@@ -186,4 +174,86 @@ fn link_row(
             }
         });
     }
+}
+
+/// A row's buttons, right to left.
+fn row_buttons(
+    ui: &mut egui::Ui,
+    r: &LinkRecord,
+    live: bool,
+    view: &mut LinksView,
+    actions: &mut Vec<LinksAction>,
+) {
+    if ui
+        .small_button("Forget")
+        .on_hover_text("Drop it from the register (the link keeps working)")
+        .clicked()
+    {
+        actions.push(LinksAction::Forget(r.id.clone()));
+    }
+    if r.kind == LinkKind::Link
+        && !live
+        && ui
+            .small_button("Renew")
+            .on_hover_text("Share the object again for as long, and copy the new link")
+            .clicked()
+    {
+        actions.push(LinksAction::Renew(r.clone()));
+    }
+    if r.kind == LinkKind::Link && live {
+        if ui
+            .small_button("Open")
+            .on_hover_text("Open the link in the browser")
+            .clicked()
+        {
+            actions.push(LinksAction::Open(r.url.clone()));
+        }
+        if ui
+            .small_button("Check")
+            .on_hover_text("Fetch one byte through the link")
+            .clicked()
+        {
+            actions.push(LinksAction::Check(r.clone()));
+        }
+        if ui
+            .small_button("Copy")
+            .on_hover_text("Copy the link again")
+            .clicked()
+        {
+            actions.push(LinksAction::Copy(r.clone()));
+        }
+    }
+    let open = view.revoke.as_deref() == Some(r.id.as_str());
+    if live
+        && ui
+            .small_button(if open { "Hide" } else { "Revoke…" })
+            .clicked()
+    {
+        view.revoke = if open { None } else { Some(r.id.clone()) };
+    }
+}
+
+/// The entries shown: live ones (or all), whose bucket and key contain `filter`
+/// (case-insensitive), newest first.
+pub fn shown_links<'a>(
+    records: &'a [LinkRecord],
+    filter: &str,
+    show_expired: bool,
+    now: SystemTime,
+) -> Vec<&'a LinkRecord> {
+    let filter = filter.trim().to_lowercase();
+    let mut shown: Vec<&LinkRecord> = records
+        .iter()
+        .filter(|r| show_expired || r.is_live(now))
+        .filter(|r| filter.is_empty() || r.object().to_string().to_lowercase().contains(&filter))
+        .collect();
+    shown.sort_by(|a, b| b.created_unix.cmp(&a.created_unix).then(a.id.cmp(&b.id)));
+    shown
+}
+
+/// When a link was made, as the browser shows modification times.
+fn made_text(r: &LinkRecord, now: SystemTime) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp(r.created_unix)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    crate::engine::base::wording::format_modified(time::OffsetDateTime::from(now), at)
 }

@@ -3,7 +3,7 @@
 
 use super::expiry_picker::{ExpiryPicker, expiry_picker_ui};
 use crate::engine::S3Uri;
-use crate::engine::base::wording::parse_size;
+use crate::engine::base::wording::{parse_size, size_as_chosen};
 use crate::engine::links::request::{RequestFolder, RequestSpec, UploadRequestForm};
 use crate::gui::state::Loadable;
 
@@ -20,6 +20,8 @@ pub struct RequestForm {
     pub made: Loadable<UploadRequestForm>,
     /// Why the inputs do not make a request.
     pub error: Option<String>,
+    /// The service of the connection, when it takes no POST uploads (Cloudflare R2).
+    pub refused_by: Option<&'static str>,
 }
 
 impl RequestForm {
@@ -33,6 +35,7 @@ impl RequestForm {
             whole_bucket: false,
             made: Loadable::Idle,
             error: None,
+            refused_by: None,
         }
     }
 
@@ -83,8 +86,13 @@ pub fn request_window(ctx: &egui::Context, form: &mut RequestForm) -> Option<Req
             ui.add(egui::TextEdit::singleline(&mut form.prefix).desired_width(360.0)).labelled_by(l.id);
             ui.end_row();
             let l = ui.label("Largest file");
-            ui.add(egui::TextEdit::singleline(&mut form.max_size).hint_text("500B, 1KB, 100MB, 2GiB").desired_width(120.0))
-                .labelled_by(l.id);
+            ui.horizontal(|ui| {
+                ui.add(egui::TextEdit::singleline(&mut form.max_size).hint_text("500B, 1KB, 100MB, 2GiB").desired_width(120.0))
+                    .labelled_by(l.id);
+                if let Ok(bytes) = parse_size(&form.max_size) {
+                    ui.weak(size_as_chosen(bytes));
+                }
+            });
             ui.end_row();
             let l = ui.label("Content type");
             ui.add(egui::TextEdit::singleline(&mut form.content_type).hint_text("any (or image/png)").desired_width(200.0))
@@ -98,7 +106,13 @@ pub fn request_window(ctx: &egui::Context, form: &mut RequestForm) -> Option<Req
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
         ui.add_space(6.0);
-        if ui.button("Create request").clicked() {
+        if let Some(service) = form.refused_by {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("{service} does not take browser-form (POST) uploads (it answers 501): an upload request cannot work on this connection."),
+            );
+        }
+        if ui.add_enabled(form.refused_by.is_none(), egui::Button::new("Create request")).clicked() {
             match form.spec() {
                 Ok(spec) => {
                     form.error = None;

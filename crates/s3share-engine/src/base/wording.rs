@@ -185,6 +185,29 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// A size someone chose (a request's largest file), in the unit they likely typed: an exact
+/// number of MB (powers of 1000) reads "100 MB (95.4 MiB)", an exact number of MiB "2 GiB";
+/// anything else as [`human_size`].
+pub fn size_as_chosen(bytes: u64) -> String {
+    const BINARY: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    const DECIMAL: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    let exact = |base: u64, units: &[&'static str; 4]| {
+        (1..=4u32).rev().find_map(|power| {
+            let unit = base.pow(power);
+            (bytes >= unit && bytes.is_multiple_of(unit))
+                .then(|| (bytes / unit, units[power as usize - 1]))
+        })
+    };
+    if let Some((n, unit)) = exact(1024, &BINARY) {
+        return format!("{n} {unit}");
+    }
+    if let Some((n, unit)) = exact(1000, &DECIMAL) {
+        let binary = human_size(bytes);
+        return format!("{n} {unit} ({binary})");
+    }
+    human_size(bytes)
+}
+
 /// Read a size as people write it: `500B`, `1KB`, `100MB`, `2GiB`, `1.5GB`, or a bare number of
 /// bytes. KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB powers of 1024; case and a space
 /// before the unit do not matter.
@@ -328,6 +351,18 @@ mod tests {
         assert_eq!(human_size(1536), "1.5 KiB");
         assert_eq!(human_size(12), "12 B");
         assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn a_chosen_size_reads_in_the_unit_typed() {
+        let as_typed = |t: &str| size_as_chosen(parse_size(t).expect("size"));
+        assert_eq!(as_typed("100MB"), "100 MB (95 MiB)");
+        assert_eq!(as_typed("1.5GB"), "1500 MB (1.4 GiB)");
+        assert_eq!(as_typed("2GiB"), "2 GiB");
+        assert_eq!(as_typed("1KiB"), "1 KiB");
+        assert_eq!(as_typed("3000"), "3 KB (2.9 KiB)");
+        assert_eq!(as_typed("500B"), "500 B");
+        assert_eq!(as_typed("1234567"), "1.2 MiB");
     }
 
     #[test]

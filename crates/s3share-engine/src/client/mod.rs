@@ -8,3 +8,4 @@ pub mod config;
 pub mod connection;
 pub mod endpoint;
 pub mod http;
+pub mod presets;

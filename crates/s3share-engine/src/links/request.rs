@@ -11,8 +11,9 @@ use crate::base::error::{Error, Result};
 use crate::base::expiry::Expiry;
 use crate::base::s3uri::S3Uri;
 use crate::base::signing::{PostPolicyInput, PresignedPost, presign_post};
-use crate::base::wording::{describe_deadline, format_iso, human_size};
+use crate::base::wording::{describe_deadline, format_iso, size_as_chosen};
 use crate::client::connection::Connection;
+use crate::client::presets::Preset;
 
 /// What the request allows.
 #[derive(Debug, Clone)]
@@ -149,7 +150,7 @@ impl UploadRequestForm {
     pub fn summary(&self) -> String {
         format!(
             "anyone with this request can upload files of up to {}{} into {}, until it expires {}",
-            human_size(self.max_size),
+            size_as_chosen(self.max_size),
             self.content_type
                 .as_deref()
                 .map(|t| format!(" (type {t})"))
@@ -223,7 +224,7 @@ impl UploadRequestForm {
 </html>
 "#,
             prefix = html_escape(&self.prefix.to_string()),
-            size = html_escape(&human_size(self.max_size)),
+            size = html_escape(&size_as_chosen(self.max_size)),
             kind = self
                 .content_type
                 .as_deref()
@@ -247,6 +248,11 @@ pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<Uploa
     }
     if spec.max_size == 0 {
         return Err(Error::invalid("The largest file must be at least 1 byte"));
+    }
+    if let Some(service) = Preset::refusing_post(conn.settings().endpoint.as_deref()) {
+        return Err(Error::invalid(format!(
+            "{service} does not take browser-form (POST) uploads (it answers 501): an upload request cannot work there"
+        )));
     }
     if let Some(t) = &spec.content_type
         && (t.is_empty() || reqwest::header::HeaderValue::from_str(t).is_err() || !t.contains('/'))
@@ -330,5 +336,39 @@ mod tests {
             html_escape("<a href=\"x\">"),
             "&lt;a href=&quot;x&quot;&gt;"
         );
+    }
+
+    #[tokio::test]
+    async fn a_request_on_r2_is_refused_before_anything_is_signed() {
+        let key = s3share_core::AccessKey {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: s3share_core::Secret::new("secret"),
+        };
+        let on = |endpoint: &str| {
+            let settings = crate::client::connection::ConnectionSettings {
+                endpoint: Some(endpoint.to_owned()),
+                path_style: true,
+                ..Default::default()
+            };
+            Connection::with_access_key(settings, &key, "auto").expect("connection")
+        };
+        let spec = RequestSpec {
+            prefix: S3Uri::new("inbox", "from-clients/"),
+            max_size: 1 << 20,
+            content_type: None,
+            expires: Expiry::DEFAULT,
+            folder: RequestFolder::Own,
+        };
+        let r2 = on("https://0123abcd.r2.cloudflarestorage.com");
+
+        let err = make_request(&r2, &spec)
+            .await
+            .expect_err("R2 takes no POST");
+        assert!(err.message().contains("501"), "{err}");
+        assert_eq!(
+            Preset::refusing_post(Some("https://minio.example.com:9000")),
+            None
+        );
+        assert!(err.message().starts_with("Cloudflare R2 "), "{err}");
     }
 }

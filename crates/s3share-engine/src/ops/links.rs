@@ -1,14 +1,15 @@
 //! Links, upload requests and the register, on a session: every link made is recorded.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::session::Session;
 use crate::base::blocking::run_blocking;
-use crate::base::error::{Error, Result};
+use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::expiry::Expiry;
 use crate::base::s3uri::S3Uri;
 use crate::links::check::{check_url, verify};
-use crate::links::register::LinkRecord;
+use crate::links::register::{LinkKind, LinkRecord};
 use crate::links::request::{RequestSpec, UploadRequestForm, make_request};
 use crate::links::share::{ShareLink, ShareRequest, share};
 
@@ -29,6 +30,31 @@ impl Session {
             now: None,
         })
         .await
+    }
+
+    /// Share the object of an earlier link again, for as long as was asked then (within
+    /// today's caps), signed now: Renew. Only on the connection the link was made on — the
+    /// same bucket name elsewhere is another bucket.
+    pub async fn renew(&self, record: &LinkRecord) -> Result<ShareLink> {
+        if record.kind != LinkKind::Link {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "Only a download link can be renewed: make a new upload request instead",
+            ));
+        }
+        let here = self.connection().endpoint_label();
+        if record.endpoint != here {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "This link was made on {}: connect to it to renew the link",
+                    record.endpoint
+                ),
+            ));
+        }
+        let asked = Duration::from_secs(record.requested_secs).clamp(Expiry::MIN, Expiry::MAX);
+        self.share_object(record.object(), Expiry::new(asked)?)
+            .await
     }
 
     /// Fetch one byte through `link`, as a recipient would.

@@ -18,6 +18,6 @@ pub use files::DEFAULT_BUCKET;
 pub(crate) use files::{io_err, precondition_failed};
 pub(crate) use meta::ObjectMeta;
 pub(crate) use receive::{ReceiveError, Received, receive};
-pub use storage::seed_objects;
 pub(crate) use storage::{Disk, LeaseGuard, ObjectData, Precondition, now_nanos};
+pub use storage::{folder_served, seed_objects};
 pub(crate) use uploads::{PartMeta, UploadInfo};

@@ -114,6 +114,19 @@ pub(crate) enum ObjectData {
     },
 }
 
+/// The file whose lock a serving store holds.
+const LOCK_FILE: &str = ".lock";
+
+/// Does a store (in this process or another) serve `root` now? Probes its lock without
+/// taking it for longer than the probe, and without creating anything.
+pub fn folder_served(root: &Path) -> bool {
+    let Ok(lock) = File::options().write(true).open(root.join(LOCK_FILE)) else {
+        return false;
+    };
+    // Dropping the file releases the probe's own lock at once.
+    lock.try_lock().is_err()
+}
+
 impl Disk {
     /// Load the folder: make it (0700) and the default bucket on first run, keep every object
     /// whose metadata names a data file of the right size, and clear what a crash left behind.
@@ -128,7 +141,7 @@ impl Disk {
         };
         private_dir(&root.join(STAGING)).map_err(io("create the store folder", root))?;
         // Before anything is cleaned up: another store on this folder would lose its writes.
-        let lock_path = root.join(".lock");
+        let lock_path = root.join(LOCK_FILE);
         let lock = s3share_core::fs::private_file_options()
             .create(true)
             .truncate(false)
@@ -783,11 +796,20 @@ mod tests {
     #[test]
     fn one_disk_per_folder() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let _first = Disk::open(dir.path()).expect("open");
+        assert!(!folder_served(dir.path()), "nothing serves a new folder");
+        let first = Disk::open(dir.path()).expect("open");
         assert!(matches!(
             Disk::open(dir.path()),
             Err(StoreError::InUse { .. })
         ));
+        assert!(folder_served(dir.path()));
+        assert!(
+            folder_served(dir.path()),
+            "the probe took no lock of its own"
+        );
+        drop(first);
+        assert!(!folder_served(dir.path()), "the lock goes with the store");
+        let _again = Disk::open(dir.path()).expect("a probe leaves the folder free");
     }
 
     #[test]

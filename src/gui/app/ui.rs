@@ -93,11 +93,6 @@ impl App {
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
 
         self.dialogs(&ctx);
-        if blocked && !self.dialog_open() {
-            // One more frame once a dialog closes (Escape, Close): egui keeps a modal's layer
-            // in front until a frame runs without it, which would swallow the next click.
-            ctx.request_repaint();
-        }
         self.draw_toasts(&ctx);
         drop_overlay(&ctx, screen, self.listing.as_ref().map(Listing::location));
     }

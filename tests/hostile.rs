@@ -127,7 +127,9 @@ async fn downloads_never_write_through_a_symbolic_link() {
 }
 
 /// An exFAT mount, unmounted (and its loop device freed) when dropped.
+#[cfg(target_os = "linux")]
 struct Unmount<'a>(&'a Path, String);
+#[cfg(target_os = "linux")]
 impl Drop for Unmount<'_> {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg(self.0).status();

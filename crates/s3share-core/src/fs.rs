@@ -69,13 +69,23 @@ pub fn sync_dir(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Options that create a file readable by its owner only (0600 on Unix).
+/// Options that create a file readable by its owner only (0600 on Unix; on Windows the user's
+/// profile folders are private already). On Windows the file is opened sharing read, write and
+/// delete, as Unix files always are: another handle may still rename or delete it (a commit
+/// over a file being read, a lease outliving its object).
 pub fn private_file_options() -> std::fs::OpenOptions {
     let mut options = File::options();
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt as _;
+        /// `FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE`.
+        const SHARE_ALL: u32 = 0x1 | 0x2 | 0x4;
+        options.share_mode(SHARE_ALL);
     }
     options
 }

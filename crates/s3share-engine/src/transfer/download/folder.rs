@@ -289,6 +289,13 @@ impl Folder {
         Ok(here)
     }
 
+    #[cfg_attr(
+        not(unix),
+        expect(
+            clippy::unnecessary_wraps,
+            reason = "duplicating the folder's handle can fail on Unix"
+        )
+    )]
     fn open_again(other: &Self) -> io::Result<Self> {
         Ok(Self {
             path: other.path.clone(),

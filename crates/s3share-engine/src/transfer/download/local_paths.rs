@@ -1,5 +1,5 @@
 //! Keys become local paths, safely: whatever a key holds (`..`, `.`, a leading `/`, `//`,
-//! backslashes, NUL, control characters, over-long segments), the path stays inside the folder
+//! backslashes, NUL, control characters, over-long segments, names Windows reserves), the path stays inside the folder
 //! downloaded into, and two keys that would land on the same path (object `a` and object `a/b`)
 //! are both kept, one under a numbered name.
 
@@ -17,6 +17,37 @@ const MAX_NAME_BYTES: usize = 255;
 /// Characters Windows does not allow in a name (a drive's `:` among them); elsewhere all fit.
 fn not_in_names(c: char) -> bool {
     cfg!(windows) && matches!(c, ':' | '*' | '?' | '"' | '<' | '>' | '|')
+}
+
+/// The device names Windows reserves in every folder, with any extension (`CON`, `nul.txt`).
+const WINDOWS_RESERVED: [&str; 22] = [
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// `name` as Windows can hold it: a reserved device name gets its first letter written as
+/// `%XX` (`CON.txt` → `%43ON.txt`), and trailing dots and spaces (which Windows drops) are
+/// written as `%2E` / `%20`.
+fn windows_name(mut name: String) -> String {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(' ');
+    if WINDOWS_RESERVED
+        .iter()
+        .any(|r| r.eq_ignore_ascii_case(stem))
+    {
+        let first = name.remove(0);
+        name.insert_str(0, &format!("%{:02X}", u32::from(first)));
+    }
+    let kept = name.trim_end_matches(['.', ' ']).len();
+    let tail: String = name[kept..]
+        .chars()
+        .map(|c| if c == '.' { "%2E" } else { "%20" })
+        .collect();
+    name.truncate(kept);
+    name + &tail
 }
 
 /// One key segment as a file or folder name: `.`/`..` and the characters a name cannot hold
@@ -41,6 +72,9 @@ pub(crate) fn segment_name(segment: &str) -> String {
             s
         }
     };
+    if cfg!(windows) {
+        out = windows_name(out);
+    }
     if out.len() > MAX_NAME_BYTES {
         let hash = hex::encode(&sha2::Sha256::digest(segment.as_bytes())[..4]);
         let mut cut = MAX_NAME_BYTES - hash.len() - 1;
@@ -120,6 +154,24 @@ pub fn plan_paths<'a>(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn names_windows_reserves_are_written_so_it_keeps_them() {
+        for (name, safe) in [
+            ("CON", "%43ON"),
+            ("con.txt", "%63on.txt"),
+            ("Com1.tar.gz", "%43om1.tar.gz"),
+            ("LPT9", "%4CPT9"),
+            ("nul ", "%6Eul%20"),
+            ("notes.", "notes%2E"),
+            ("a. .", "a%2E%20%2E"),
+            ("CONSOLE.txt", "CONSOLE.txt"),
+            ("COM10", "COM10"),
+            ("report.pdf", "report.pdf"),
+        ] {
+            assert_eq!(windows_name(name.to_owned()), safe, "{name}");
+        }
+    }
 
     #[test]
     fn awkward_keys_stay_inside_and_clashes_are_kept() {

@@ -22,14 +22,33 @@ pub enum WindowSystem {
     Wayland,
 }
 
+/// Which displays the environment names: a Wayland compositor (`WAYLAND_DISPLAY`) and an X
+/// server (`DISPLAY`, XWayland on a Wayland desktop). An empty variable names none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Displays {
+    pub wayland: bool,
+    pub x11: bool,
+}
+
+impl Displays {
+    /// From the environment `var` reads.
+    pub fn from_env(var: impl Fn(&str) -> Option<OsString>) -> Self {
+        let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
+        Self {
+            wayland: set("WAYLAND_DISPLAY"),
+            x11: set("DISPLAY"),
+        }
+    }
+}
+
 /// Which window system to open on, from the environment `var` reads. On a Wayland desktop
 /// that also runs XWayland (`DISPLAY` set, as GNOME and KDE sessions do), X11: the window must
 /// take dropped files, and winit has no Wayland drag and drop. `S3SHARE_BACKEND=wayland`
 /// keeps the native window for those who prefer it without drops. The second value is a
 /// warning for a value of `S3SHARE_BACKEND` not understood.
 pub fn window_system(var: impl Fn(&str) -> Option<OsString>) -> (WindowSystem, Option<String>) {
-    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
-    let auto = if set("WAYLAND_DISPLAY") && set("DISPLAY") {
+    let displays = Displays::from_env(&var);
+    let auto = if displays.wayland && displays.x11 {
         WindowSystem::X11
     } else {
         WindowSystem::Default

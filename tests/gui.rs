@@ -106,6 +106,36 @@ impl Gui {
         self.step();
     }
 
+    /// Open Active links and wait until its register shows `n` entries.
+    fn open_links(&mut self, n: usize) {
+        self.click("🔗 Links");
+        self.step_until("the register", |app| {
+            app.links_view()
+                .and_then(|v| v.records.ready())
+                .is_some_and(|r| r.len() == n)
+        });
+        self.step();
+    }
+
+    /// Step until the app copies something, for at most 30 s, and take it.
+    fn next_copied(&mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.copied.is_empty() {
+            assert!(Instant::now() < deadline, "nothing was copied");
+            self.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.copied.remove(0)
+    }
+
+    /// Is the widget labelled `label` disabled?
+    fn disabled(&self, label: &str) -> bool {
+        self.harness
+            .get_by_label(label)
+            .accesskit_node()
+            .is_disabled()
+    }
+
     /// Hover as a pointer does first, click, then two frames: one that reacts, one that shows
     /// the result.
     fn click(&mut self, label: &str) {
@@ -602,13 +632,7 @@ fn active_links_lists_a_dropped_files_link_and_copies_it_again() {
     gui.step();
     let link = gui.copied.last().expect("the link was copied").clone();
 
-    gui.click("🔗 Links");
-    gui.step_until("the register", |app| {
-        app.links_view()
-            .and_then(|v| v.records.ready())
-            .is_some_and(|r| r.len() == 1)
-    });
-    gui.step();
+    gui.open_links(1);
     assert!(
         gui.harness
             .query_by_label_contains("s3://shared/minutes.txt")
@@ -666,49 +690,23 @@ fn ctrl_c_copies_links_and_a_dialog_leaves_the_window_behind_it_inert() {
     gui.harness.get_by_label("older.txt").click();
     gui.step();
     gui.harness.event(egui::Event::Copy);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while gui.copied.is_empty() {
-        assert!(Instant::now() < deadline, "Ctrl+C copied nothing");
-        gui.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let one = gui.copied.pop().expect("a link");
+    let one = gui.next_copied();
     assert_eq!(one.lines().count(), 1);
     assert_eq!(fetch(&gui.rt, &one), (200, b"first".to_vec()));
     gui.harness
         .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     gui.step();
     gui.harness.event(egui::Event::Copy);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while gui.copied.is_empty() {
-        assert!(Instant::now() < deadline, "Ctrl+C copied nothing");
-        gui.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let both = gui.copied.pop().expect("links");
+    let both = gui.next_copied();
     let mut bodies: Vec<Vec<u8>> = both.lines().map(|l| fetch(&gui.rt, l).1).collect();
     bodies.sort();
     assert_eq!(bodies, [b"first".to_vec(), b"second".to_vec()]);
 
     // With the Links view open, the toolbar behind it is disabled, and its shortcuts too.
+    assert!(!gui.disabled("Copy link"));
+    gui.open_links(3);
     assert!(
-        !gui.harness
-            .get_by_label("Copy link")
-            .accesskit_node()
-            .is_disabled()
-    );
-    gui.click("🔗 Links");
-    gui.step_until("the register", |app| {
-        app.links_view()
-            .and_then(|v| v.records.ready())
-            .is_some_and(|r| r.len() == 3)
-    });
-    gui.step();
-    assert!(
-        gui.harness
-            .get_by_label("Copy link")
-            .accesskit_node()
-            .is_disabled(),
+        gui.disabled("Copy link"),
         "the toolbar's Copy link stays live behind the dialog"
     );
     gui.copied.clear();
@@ -743,12 +741,7 @@ fn ctrl_c_copies_links_and_a_dialog_leaves_the_window_behind_it_inert() {
     gui.harness.key_press(egui::Key::Escape);
     gui.step();
     assert!(gui.app().links_view().is_none());
-    assert!(
-        !gui.harness
-            .get_by_label("Copy link")
-            .accesskit_node()
-            .is_disabled()
-    );
+    assert!(!gui.disabled("Copy link"));
     gui.click("🔗 Links");
     assert!(gui.app().links_view().is_some());
 }

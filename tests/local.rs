@@ -5,6 +5,18 @@ mod support;
 
 use s3share_store::{StoreExtras, StoreOptions};
 
+/// `s3share local` on a free port (not 9000), in its own process, on `dir/data` with its home
+/// `dir/home`; and the options another s3share of the same user would start with.
+fn running_store(dir: &std::path::Path) -> (support::ChildServer, StoreOptions) {
+    let (home, data) = (dir.join("home"), dir.join("data"));
+    let running = support::child_store(&home, &data, &[], None);
+    let key = s3share_store::credentials::load_or_create(
+        &home.join(".config/s3share/local-store-credentials.toml"),
+    )
+    .expect("the store's credentials");
+    (running, options(&data, key))
+}
+
 fn options(data: &std::path::Path, credentials: s3share_core::AccessKey) -> StoreOptions {
     StoreOptions {
         data_dir: data.to_owned(),
@@ -18,14 +30,9 @@ fn options(data: &std::path::Path, credentials: s3share_core::AccessKey) -> Stor
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_s3share_uses_the_store_already_serving_its_folder_on_any_port() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (home, data) = (dir.path().join("home"), dir.path().join("data"));
-    // `s3share local` on a free port (not 9000), in its own process.
-    let running = support::child_store(&home, &data, &[], None);
-    let key = s3share_store::credentials::load_or_create(
-        &home.join(".config/s3share/local-store-credentials.toml"),
-    )
-    .expect("the store's credentials");
-    let (started, conn) = s3share::local::start_or_reuse(options(&data, key.clone()))
+    let (running, opts) = running_store(dir.path());
+    let data = opts.data_dir.clone();
+    let (started, conn) = s3share::local::start_or_reuse(opts)
         .await
         .expect("reuses the running store");
     assert!(started.is_none(), "no second store on the same folder");
@@ -61,13 +68,8 @@ async fn a_second_s3share_uses_the_store_already_serving_its_folder_on_any_port(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_serving_store_stops_a_window_using_it_takes_it_over_on_the_same_port() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (home, data) = (dir.path().join("home"), dir.path().join("data"));
-    let running = support::child_store(&home, &data, &[], None);
-    let key = s3share_store::credentials::load_or_create(
-        &home.join(".config/s3share/local-store-credentials.toml"),
-    )
-    .expect("the store's credentials");
-    let opts = options(&data, key);
+    let (running, opts) = running_store(dir.path());
+    let data = opts.data_dir.clone();
     let (started, conn) = s3share::local::start_or_reuse(opts.clone())
         .await
         .expect("reuses the running store");

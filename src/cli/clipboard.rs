@@ -8,6 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context as _;
 
+use crate::desktop::Displays;
+
 /// What the clipboard keeper inherits: the display (X11 or Wayland) and how to authenticate to
 /// it, nothing else.
 const CLIPBOARD_KEEPER_ENV: [&str; 5] = [
@@ -59,7 +61,7 @@ pub fn copy_to_clipboard(url: &str, until: SystemTime) -> anyhow::Result<()> {
         if let Some(status) = child.try_wait()? {
             anyhow::bail!(
                 "the clipboard keeper stopped ({status}): {}",
-                no_clipboard_hint(|name| std::env::var_os(name))
+                no_clipboard_hint(Displays::from_env(|name| std::env::var_os(name)))
             );
         }
         if arboard::Clipboard::new()
@@ -73,10 +75,9 @@ pub fn copy_to_clipboard(url: &str, until: SystemTime) -> anyhow::Result<()> {
     anyhow::bail!("the clipboard did not take the link in time")
 }
 
-/// What to do when no clipboard could be held, for the display the environment names.
-fn no_clipboard_hint(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> &'static str {
-    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
-    match (set("WAYLAND_DISPLAY"), set("DISPLAY")) {
+/// What to do when no clipboard could be held, for the displays there are.
+fn no_clipboard_hint(displays: Displays) -> &'static str {
+    match (displays.wayland, displays.x11) {
         (true, false) => {
             "this Wayland compositor offers no clipboard to programs without a window \
              (data-control) and there is no XWayland (DISPLAY)"
@@ -124,16 +125,9 @@ mod tests {
 
     #[test]
     fn the_hint_names_what_is_missing() {
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, v)| std::ffi::OsString::from(v))
-            }
-        };
-        assert!(no_clipboard_hint(env(&[("WAYLAND_DISPLAY", "wayland-0")])).contains("XWayland"));
-        assert!(no_clipboard_hint(env(&[])).contains("no display"));
-        assert!(no_clipboard_hint(env(&[("DISPLAY", ":0")])).contains("refused"));
+        let displays = |wayland, x11| Displays { wayland, x11 };
+        assert!(no_clipboard_hint(displays(true, false)).contains("XWayland"));
+        assert!(no_clipboard_hint(displays(false, false)).contains("no display"));
+        assert!(no_clipboard_hint(displays(false, true)).contains("refused"));
     }
 }

@@ -941,11 +941,12 @@ async fn connect_local(
     let reused = started.is_none();
     *guard = started;
     if reused && !store.watching.swap(true, Ordering::SeqCst) {
-        let used_port = s3share_store::StoreAddress::read(&options.data_dir).map(|a| a.port);
+        // The endpoint this window reaches the store at: taken over elsewhere, it reconnects.
+        let used = conn.settings().endpoint.clone();
         let (store, events) = (store.clone(), events.clone());
         tokio::spawn(async move {
             let server = crate::local::take_over(&options).await;
-            let moved = Some(server.addr().port()) != used_port;
+            let moved = Some(server.endpoint_url()) != used;
             *store.server.lock().await = Some(server);
             store.watching.store(false, Ordering::SeqCst);
             if moved {

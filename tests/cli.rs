@@ -248,7 +248,21 @@ async fn every_bad_input_ends_in_one_plain_line() {
             2,
             "Not an expiry",
         ),
-        (vec!["share", "s3://shared/docs/"], 2, "not an object"),
+        (
+            vec!["share", "s3://shared/docs/"],
+            3,
+            "Nothing to share: no objects under s3://shared/docs/",
+        ),
+        (
+            vec!["share", "s3://shared/a/", "--download-name", "x"],
+            2,
+            "a share page keeps each file's own name",
+        ),
+        (
+            vec!["share", "s3://shared/a.txt", "s3://other/b.txt"],
+            2,
+            "one bucket",
+        ),
         (
             vec!["share", "s3://shared/missing.txt"],
             3,
@@ -809,4 +823,100 @@ fn store_secret(dir: &tempfile::TempDir) -> &'static str {
     let text = std::fs::read_to_string(path).expect("credentials file");
     let creds: s3share_core::AccessKey = toml::from_str(&text).expect("credentials");
     Box::leak(creds.secret_access_key.expose().to_owned().into_boxed_str())
+}
+
+/// A folder of hostile names shared as one page, opened in a real browser (headless Chromium):
+/// the page it renders lists exactly the folder, every link on it returns its file, and the
+/// register shows one share-page entry whose check covers the files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_shared_as_one_page_opens_in_a_browser_with_every_file() {
+    let store = TestServer::start().await;
+    let names = [
+        "<img src=x onerror=alert(1)>.txt",
+        "quote\"s & 'apos'.txt",
+        "\u{202e}txt.exe",
+        "100% #1?.txt",
+        "sub dir/😀 \u{10ffff}.txt",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        put(
+            &store.conn(),
+            &format!("q3 files/{name}"),
+            format!("file {i}").as_bytes(),
+        )
+        .await;
+    }
+    put(&store.conn(), "q3 files-not/x.txt", b"outside").await;
+    let out = store
+        .cli(
+            &[
+                "share",
+                "s3://shared/q3 files/",
+                "--expires",
+                "10m",
+                "--verify",
+            ],
+            &[],
+        )
+        .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let url = stdout(&out).trim().to_owned();
+    assert_eq!(stdout(&out).lines().count(), 1, "the page's URL alone");
+    assert!(
+        stderr(&out).contains("share page of 5 files"),
+        "{}",
+        stderr(&out)
+    );
+
+    let profile = tempfile::tempdir().expect("profile");
+    let dom = std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(&url)
+        .output()
+        .expect("chromium (Debian's chromium package) runs");
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    assert!(!dom.contains("<img"), "markup in a name stayed text: {dom}");
+    let mut seen = Vec::new();
+    for row in dom.split("<a href=\"").skip(1) {
+        let (href, rest) = row.split_once('"').expect("href");
+        let name = rest
+            .split_once("<bdi>")
+            .and_then(|(_, r)| r.split_once("</bdi>"))
+            .expect("name")
+            .0;
+        let unescape = |s: &str| {
+            s.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&")
+        };
+        let name = unescape(name);
+        let body = http()
+            .get(unescape(href))
+            .send()
+            .await
+            .expect("fetch")
+            .text()
+            .await
+            .expect("body");
+        let i = names
+            .iter()
+            .position(|n| *n == name)
+            .expect("a listed name");
+        assert_eq!(body, format!("file {i}"), "{name}");
+        seen.push(name);
+    }
+    seen.sort();
+    let mut expected: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    expected.sort();
+    assert_eq!(seen, expected, "exactly the folder");
+
+    let links = store.cli(&["links", "--check"], &[]).await;
+    assert!(links.status.success(), "{}", stderr(&links));
+    let line = stdout(&links);
+    assert!(
+        line.contains(" live share-page ") && line.contains("(5 files) · works"),
+        "{line}"
+    );
 }

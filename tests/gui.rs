@@ -362,6 +362,41 @@ fn share_dialog_copies_a_one_day_link_that_works() {
 }
 
 #[test]
+fn two_selected_rows_share_as_one_page_whose_link_lists_both() {
+    let rt = runtime();
+    let store = rt.block_on(TestServer::start());
+    let conn = store.conn();
+    rt.block_on(async {
+        put(&conn, "a & b.txt", b"first").await;
+        put(&conn, "c.txt", b"second").await;
+    });
+    let mut gui = Gui::on(rt, store.conn());
+    gui.listed("");
+    gui.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    gui.step();
+    gui.click("Share as one page (2)…");
+    gui.step_until("the page's link checked", |app| {
+        app.share_dialog()
+            .is_some_and(|d| d.check.ready().is_some())
+    });
+    assert!(gui.harness.query_by_label("Share as one page").is_some());
+    assert!(
+        gui.harness.query_by_label("Download name").is_none(),
+        "a page keeps each file's name"
+    );
+    gui.click("Copy");
+    let url = gui.copied.last().expect("copied").clone();
+    let (status, page) = fetch(&gui.rt, &url);
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).expect("html");
+    assert!(
+        page.contains("<bdi>a &amp; b.txt</bdi>") && page.contains("<bdi>c.txt</bdi>"),
+        "{page}"
+    );
+}
+
+#[test]
 fn share_dialog_warns_when_the_credentials_expire_first() {
     let rt = runtime();
     let store = rt.block_on(TestServer::start());

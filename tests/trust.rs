@@ -248,6 +248,7 @@ async fn check_says_when_the_signer_may_no_longer_read_the_object() {
                 url: signed.url().to_owned(),
                 fields: Vec::new(),
                 max_size: None,
+                page_key: None,
             }
             .into_record(),
         )
@@ -606,4 +607,322 @@ async fn no_command_leaks_a_secret_at_trace() {
             assert!(!text.contains(needle), "{} holds a secret", path.display());
         }
     }
+}
+
+/// A `WebDriver` session on headless Chromium (Debian's `chromium` and `chromium-driver`), spoken
+/// to over its plain HTTP protocol: a real browser filling a real form.
+struct Browser {
+    driver: std::process::Child,
+    base: String,
+    http: reqwest::Client,
+    _profile: tempfile::TempDir,
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Browser {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let driver = std::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian's chromium-driver) runs");
+        let profile = tempfile::tempdir().expect("profile");
+        let http = reqwest::Client::new();
+        let root = format!("http://127.0.0.1:{port}");
+        let caps = serde_json::json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
+            "args": ["--headless", "--no-sandbox", "--disable-gpu",
+                     format!("--user-data-dir={}", profile.path().display())]
+        }}}});
+        let mut session = None;
+        for _ in 0..100 {
+            if let Ok(r) = post_json(&http, &format!("{root}/session"), &caps).await {
+                let v = json_of(r).await;
+                session = v["value"]["sessionId"].as_str().map(str::to_owned);
+                assert!(session.is_some(), "no session: {v}");
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let id = session.expect("chromedriver answered");
+        Self {
+            driver,
+            base: format!("{root}/session/{id}"),
+            http,
+            _profile: profile,
+        }
+    }
+
+    async fn call(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let v = json_of(
+            post_json(&self.http, &format!("{}{path}", self.base), &body)
+                .await
+                .expect("webdriver"),
+        )
+        .await;
+        assert!(v["value"]["error"].is_null(), "{path}: {v}");
+        v["value"].clone()
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let v = self
+            .call(
+                "/element",
+                serde_json::json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {v}"))
+            .to_owned()
+    }
+
+    /// The text of the element `css` once it starts with `prefix` (waiting up to 10 s), or
+    /// the last text seen.
+    async fn text_when(&self, css: &str, prefix: &str) -> String {
+        let id = self.element(css).await;
+        let mut text = String::new();
+        for _ in 0..100 {
+            let v = json_of(
+                self.http
+                    .get(format!("{}/element/{id}/text", self.base))
+                    .send()
+                    .await
+                    .expect("webdriver"),
+            )
+            .await;
+            text = v["value"].as_str().unwrap_or_default().to_owned();
+            if text.starts_with(prefix) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        text
+    }
+}
+
+async fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+) -> reqwest::Result<reqwest::Response> {
+    http.post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+}
+
+async fn json_of(r: reqwest::Response) -> serde_json::Value {
+    serde_json::from_slice(&r.bytes().await.expect("body")).expect("json")
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// `request` prints the upload page's link as its last line; opened in a real browser, the page
+/// takes a file (a name with `$&` and quotes) into the request's own folder and shows S3's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_request_link_opens_a_page_that_takes_a_file_in_a_browser() {
+    let store = TestServer::start().await;
+    let out = store
+        .cli(
+            &[
+                "request",
+                "s3://shared/inbox/",
+                "--max-size",
+                "1KB",
+                "--expires",
+                "1h",
+            ],
+            &[],
+        )
+        .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = stdout(&out);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "the curl line, then the page's link: {printed}"
+    );
+    assert!(lines[0].starts_with("curl "));
+    let page = lines[1];
+    assert!(page.contains("/.s3share/pages/") && page.contains("X-Amz-Signature="));
+    let file = store.scratch().join("q3 $& 'notes'.txt");
+    std::fs::write(&file, b"from the browser").expect("write");
+
+    let browser = Browser::start().await;
+    browser.call("/url", serde_json::json!({"url": page})).await;
+    let input = browser.element("#file").await;
+    browser
+        .call(
+            &format!("/element/{input}/value"),
+            serde_json::json!({"text": file.display().to_string()}),
+        )
+        .await;
+    let send = browser.element("button[type=submit]").await;
+    browser
+        .call(&format!("/element/{send}/click"), serde_json::json!({}))
+        .await;
+    let answer = browser.text_when("#status", "Stored").await;
+    assert_eq!(
+        answer, "Stored: q3 $& 'notes'.txt. You can send another file.",
+        "the page says in words that it arrived"
+    );
+    // Too large: S3's refusal, in words, on the same page.
+    let big = store.scratch().join("big.bin");
+    std::fs::write(&big, vec![b'b'; 2000]).expect("write");
+    browser
+        .call(&format!("/element/{input}/clear"), serde_json::json!({}))
+        .await;
+    browser
+        .call(
+            &format!("/element/{input}/value"),
+            serde_json::json!({"text": big.display().to_string()}),
+        )
+        .await;
+    browser
+        .call(&format!("/element/{send}/click"), serde_json::json!({}))
+        .await;
+    let answer = browser.text_when("#status", "Not stored").await;
+    assert!(
+        answer.contains("Not stored: the file is larger than this request allows (1 KB"),
+        "{answer}"
+    );
+    let listed = store
+        .conn()
+        .client()
+        .list_objects_v2()
+        .bucket("shared")
+        .prefix("inbox/")
+        .send()
+        .await
+        .expect("list");
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(
+        keys[0].ends_with("/q3 $& 'notes'.txt")
+            && keys[0].len() > "inbox/2026-12-03-abcdefgh/".len(),
+        "the file's own name in the request's own folder: {keys:?}"
+    );
+}
+
+/// AWS's presigned-URL guardrails in the bucket policy: posture names them in words, and every
+/// share folds them into the link's real lifetime (or refuses to make a link that cannot work).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bucket_policys_guardrails_appear_in_posture_and_in_every_link() {
+    let fenced = r#"{"Version":"2012-10-17","Statement":[
+        {"Sid":"TenMinuteLinks","Effect":"Deny","Principal":{"AWS":"*"},"Action":"s3:*",
+         "Resource":"arn:aws:s3:::shared/*",
+         "Condition":{"NumericGreaterThan":{"s3:signatureAge":600000}}},
+        {"Sid":"OfficeOnly","Effect":"Deny","Principal":"*","Action":"s3:GetObject",
+         "Resource":["arn:aws:s3:::shared","arn:aws:s3:::shared/*"],
+         "Condition":{"NotIpAddress":{"aws:SourceIp":["203.0.113.0/24","127.0.0.0/8"]}}},
+        {"Sid":"NoSigV2","Effect":"Deny","Principal":"*","Action":"s3:*",
+         "Resource":"arn:aws:s3:::shared/*",
+         "Condition":{"StringEquals":{"s3:signatureversion":"AWS"}}}]}"#;
+    let store = TestServer::start_with(StoreExtras {
+        bucket_policy: Some(fenced.to_owned()),
+        ..StoreExtras::default()
+    })
+    .await;
+    support::put(&store.conn(), "a.txt", b"a").await;
+    let posture = store.cli(&["posture", "s3://shared"], &[]).await;
+    let text = stdout(&posture);
+    assert!(
+        text.contains(
+            "Link guardrails: links die 10 minutes after they are signed (s3:signatureAge)"
+        ) && text.contains(
+            "Link guardrails: links work only from 203.0.113.0/24, 127.0.0.0/8 (aws:SourceIp)"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("SigV2"),
+        "a SigV2 rule does not touch SigV4 links: {text}"
+    );
+
+    let out = store
+        .cli(&["share", "s3://shared/a.txt", "--expires", "1h"], &[])
+        .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("warning: the bucket policy ends every link 10 minutes after it is signed (s3:signatureAge)")
+            && err.contains("note: links work only from 203.0.113.0/24, 127.0.0.0/8 (aws:SourceIp)")
+            && err.contains("link expires in 10 minutes"),
+        "{err}"
+    );
+    let links = register_of(&store).list().expect("register");
+    let lived = links[0].expires_unix - links[0].created_unix;
+    assert_eq!(lived, 600, "the register keeps the real lifetime");
+
+    // The recommended guardrails, ready to paste, read back by posture as what they say.
+    let printed = store
+        .cli(
+            &[
+                "policy",
+                "s3://shared",
+                "--guardrails",
+                "--max-link-age",
+                "5m",
+                "--from",
+                "127.0.0.0/8",
+            ],
+            &[],
+        )
+        .await;
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&printed)).expect("json");
+    let text = json.to_string();
+    assert!(
+        text.contains(r#""s3:signatureAge":300000"#)
+            && text.contains(r#""aws:SecureTransport":"false""#)
+            && text.contains(r#""s3:signatureversion":"AWS""#)
+            && text.contains(r#""aws:SourceIp":["127.0.0.0/8"]"#),
+        "{text}"
+    );
+    let bad = store
+        .cli(
+            &["policy", "s3://shared", "--guardrails", "--from", "office"],
+            &[],
+        )
+        .await;
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("Not a network: \"office\""),
+        "{}",
+        stderr(&bad)
+    );
+
+    let closed = TestServer::start_with(StoreExtras {
+        bucket_policy: Some(
+            r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*",
+                "Resource":"arn:aws:s3:::shared/*",
+                "Condition":{"StringNotEquals":{"s3:authType":"REST-HEADER"}}}]}"#
+                .to_owned(),
+        ),
+        ..StoreExtras::default()
+    })
+    .await;
+    support::put(&closed.conn(), "a.txt", b"a").await;
+    let refused = closed.cli(&["share", "s3://shared/a.txt"], &[]).await;
+    assert_eq!(refused.status.code(), Some(4), "{}", stderr(&refused));
+    assert_eq!(stdout(&refused), "", "no link");
+    assert!(
+        stderr(&refused).contains("presigned links are refused in this bucket")
+            && stderr(&refused).contains("s3:authType"),
+        "{}",
+        stderr(&refused)
+    );
 }

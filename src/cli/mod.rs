@@ -20,6 +20,7 @@ use crate::engine::base::s3uri::S3Uri;
 use crate::engine::base::wording::{format_iso, parse_size};
 use crate::engine::client::browse::Entry;
 use crate::engine::client::connection::ConnectionSettings;
+use crate::engine::links::page::PageRequest;
 use crate::engine::links::request::RequestFolder;
 use crate::engine::links::share::ShareRequest;
 use crate::engine::ops::Session;
@@ -44,6 +45,63 @@ pub struct Cli {
     /// Files or folders to upload in the window (what "Open with s3share" passes).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+/// What `policy` prints: a signer's policy, or with `--guardrails` a bucket policy.
+#[derive(Debug, Args, Clone, Default)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent flags of one command, as clap parses them"
+)]
+pub struct PolicyArgs {
+    #[arg(value_name = "s3://BUCKET/PREFIX/")]
+    pub uri: String,
+    /// Also uploads (PutObject and the multipart actions) and upload requests.
+    #[arg(long)]
+    pub upload: bool,
+    /// Also listing the prefix (the app's browser, `ls`).
+    #[arg(long)]
+    pub browse: bool,
+    /// Also share pages (one link for a folder or several files): s3share's own
+    /// `.s3share/pages/` in the bucket, and listing the prefix.
+    #[arg(long)]
+    pub pages: bool,
+    /// Instead, the bucket policy that fences presigned links in (AWS's guardrails): links
+    /// die --max-link-age after signing, HTTPS only, no SigV2, and with --from only from there.
+    #[arg(long)]
+    pub guardrails: bool,
+    /// With --guardrails: how long after signing every link dies (1 s to 7 days).
+    #[arg(
+        long,
+        default_value = "10m",
+        value_name = "EXPIRY",
+        requires = "guardrails"
+    )]
+    pub max_link_age: String,
+    /// With --guardrails: links work only from this network (repeat for more).
+    #[arg(long = "from", value_name = "CIDR", requires = "guardrails")]
+    pub networks: Vec<String>,
+}
+
+/// What `links` shows and does.
+#[derive(Debug, Args, Clone, Default)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "four independent flags of one command, as clap parses them"
+)]
+pub struct LinksArgs {
+    /// Also the expired ones (kept 30 days).
+    #[arg(long)]
+    pub all: bool,
+    /// Fetch one byte of each live link and say whether it still works.
+    #[arg(long)]
+    pub check: bool,
+    /// Say, for each, how to kill it before it expires.
+    #[arg(long)]
+    pub revoke: bool,
+    /// Delete the expired share pages s3share wrote (also done whenever there are some).
+    #[arg(long)]
+    pub prune: bool,
 }
 
 /// Where to connect; each may come before or after the command.
@@ -88,10 +146,12 @@ pub enum Command {
         uri: Option<String>,
     },
     /// Print a time-limited download link (presigned GET) for an object.
+    /// Presigned GET link: one object's own link, or for a folder (`s3://B/P/`) or several
+    /// objects, one link to a share page listing each with its link (all ending together).
     Share {
-        /// The object to share.
-        #[arg(value_name = "s3://BUCKET/KEY")]
-        uri: String,
+        /// The object to share; or a folder, or several objects, for one share page.
+        #[arg(required = true, value_name = "s3://BUCKET/KEY")]
+        uris: Vec<String>,
         /// How long the link lives: 90s, 15m, 2h, 1d, 7d, 1h30m (1 s to 7 days).
         #[arg(long, default_value = "15m")]
         expires: String,
@@ -154,28 +214,9 @@ pub enum Command {
     },
     /// Print the least-privilege IAM policy a dedicated signing user or role needs for links
     /// under a prefix.
-    Policy {
-        #[arg(value_name = "s3://BUCKET/PREFIX/")]
-        uri: String,
-        /// Also uploads (PutObject and the multipart actions) and upload requests.
-        #[arg(long)]
-        upload: bool,
-        /// Also listing the prefix (the app's browser, `ls`).
-        #[arg(long)]
-        browse: bool,
-    },
+    Policy(PolicyArgs),
     /// The links made (share, upload --share, the app, upload requests), newest first.
-    Links {
-        /// Also the expired ones (kept 30 days).
-        #[arg(long)]
-        all: bool,
-        /// Fetch one byte of each live link and say whether it still works.
-        #[arg(long)]
-        check: bool,
-        /// Say, for each, how to kill it before it expires.
-        #[arg(long)]
-        revoke: bool,
-    },
+    Links(LinksArgs),
     /// Make an upload request: anyone with it may upload files under the prefix, up to a size,
     /// until it expires. Prints the `curl` command a recipient runs (`<FILE>` is their file).
     Request {
@@ -291,12 +332,12 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Ls { uri } => ls(&global, uri.as_deref()).await?,
         Command::Share {
-            uri,
+            uris,
             expires,
             download_name,
             verify: check,
             copy,
-        } => share_command(&global, &uri, &expires, download_name, check, copy).await?,
+        } => share_command(&global, &uris, &expires, download_name, check, copy).await?,
         Command::Upload {
             mut args,
             share: share_for,
@@ -339,15 +380,8 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
             trust::require_bucket(&bucket)?;
             trust::posture(&global, &bucket).await?;
         }
-        Command::Policy {
-            uri,
-            upload,
-            browse,
-        } => trust::policy(
-            &uri.parse()?,
-            crate::engine::trust::policy::SignerNeeds { upload, browse },
-        )?,
-        Command::Links { all, check, revoke } => trust::links(&global, all, check, revoke).await?,
+        Command::Policy(args) => trust::policy(&args)?,
+        Command::Links(args) => trust::links(&global, &args).await?,
         Command::Request {
             uri,
             max_size,
@@ -382,23 +416,50 @@ async fn run_async(global: GlobalArgs, command: Command) -> anyhow::Result<()> {
 /// `share`: the link alone on stdout; its lifetime, checks and clipboard on stderr.
 async fn share_command(
     global: &GlobalArgs,
-    uri: &str,
+    uris: &[String],
     expires: &str,
     download_name: Option<String>,
     check: bool,
     copy: bool,
 ) -> anyhow::Result<()> {
-    let object: S3Uri = uri.parse()?;
+    let items = uris
+        .iter()
+        .map(|u| u.parse::<S3Uri>())
+        .collect::<Result<Vec<_>, _>>()?;
     let expires: Expiry = expires.parse()?;
-    let session = connect(global).await?;
-    let req = ShareRequest {
-        object,
-        expires,
-        download_name,
-        now: None,
+    let page = match items.as_slice() {
+        [one] => one.key.is_empty() || one.key.ends_with('/'),
+        _ => true,
     };
-    let link = session.share(&req).await?;
-    if let Some(w) = link.cut_short_warning() {
+    if page && download_name.is_some() {
+        anyhow::bail!(Error::invalid(
+            "--download-name names one file; a share page keeps each file's own name"
+        ));
+    }
+    let session = connect(global).await?;
+    let (link, listed) = if page {
+        let page = session
+            .share_page(&PageRequest {
+                items,
+                expires,
+                now: None,
+            })
+            .await?;
+        let listed = format!("share page of {}: {}", page.summary(), shown(&page.title));
+        (page.link, Some(listed))
+    } else {
+        let Some(object) = items.into_iter().next() else {
+            anyhow::bail!(Error::invalid("Nothing to share"));
+        };
+        let req = ShareRequest {
+            object,
+            expires,
+            download_name,
+            now: None,
+        };
+        (session.share(&req).await?, None)
+    };
+    for w in link.warnings() {
         eprintln!("{w}");
     }
     if let Some(note) = &link.register_note {
@@ -409,6 +470,9 @@ async fn share_command(
         eprintln!("checked: the link works");
     }
     println!("{}", link.url());
+    if let Some(listed) = listed {
+        eprintln!("{listed}");
+    }
     eprintln!("link {}", link.describe());
     if copy {
         let until = link.expires_at;

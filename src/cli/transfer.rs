@@ -96,7 +96,7 @@ pub async fn upload(
                 ));
                 match done.link {
                     Some(Ok(link)) => {
-                        if let Some(w) = link.cut_short_warning() {
+                        for w in link.warnings() {
                             bars.note(&w);
                         }
                         if let Some(note) = &link.register_note {

@@ -1,10 +1,11 @@
 //! `posture`, `policy`, `links` and `request`: what protects a bucket, what a signer needs, the
 //! links made and how to kill them, and upload requests. The work is in the engine.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::SystemTime;
 
-use super::{GlobalArgs, connect, shown};
+use super::{GlobalArgs, LinksArgs, PolicyArgs, connect, shown};
 use crate::engine::base::error::{Error, ErrorKind};
 use crate::engine::base::expiry::Expiry;
 use crate::engine::base::s3uri::S3Uri;
@@ -38,10 +39,27 @@ pub async fn posture(global: &GlobalArgs, bucket: &S3Uri) -> anyhow::Result<()> 
 }
 
 /// `policy s3://BUCKET/PREFIX/ [--upload] [--browse]`: the signer's IAM policy, as JSON.
-pub fn policy(location: &S3Uri, needs: SignerNeeds) -> anyhow::Result<()> {
-    let json = serde_json::to_string_pretty(&ops::signer_policy(location, needs)?)?;
+pub fn policy(args: &PolicyArgs) -> anyhow::Result<()> {
+    let location: S3Uri = args.uri.parse()?;
+    if args.guardrails {
+        require_bucket(&location)?;
+        let age: Expiry = args.max_link_age.parse()?;
+        let json = ops::guardrail_policy(&location, age, &args.networks)?;
+        println!("{}", serde_json::to_string_pretty(&json)?);
+        eprintln!(
+            "note: a bucket policy (aws s3api put-bucket-policy --bucket {} --policy file://guardrails.json); it replaces the bucket's current policy, so merge the statements into it",
+            location.bucket
+        );
+        return Ok(());
+    }
+    let needs = SignerNeeds {
+        upload: args.upload,
+        browse: args.browse,
+        pages: args.pages,
+    };
+    let json = serde_json::to_string_pretty(&ops::signer_policy(&location, needs)?)?;
     println!("{json}");
-    for note in crate::engine::trust::policy::policy_notes(location, needs) {
+    for note in crate::engine::trust::policy::policy_notes(&location, needs) {
         eprintln!("{}", shown(&note));
     }
     Ok(())
@@ -53,6 +71,7 @@ fn link_line(r: &LinkRecord, now: SystemTime, check: Option<&str>) -> String {
     let kind = match r.kind {
         LinkKind::Link => "link",
         LinkKind::Request => "upload-request",
+        LinkKind::Page => "share-page",
     };
     let signer = r.signer.label();
     let ends = time::OffsetDateTime::from_unix_timestamp(r.expires_unix)
@@ -62,6 +81,9 @@ fn link_line(r: &LinkRecord, now: SystemTime, check: Option<&str>) -> String {
         "{ends} {state} {kind} {} signer {signer}",
         shown(&r.object().to_string())
     );
+    if r.kind == LinkKind::Page {
+        let _ = write!(line, " ({} files)", r.fields.len());
+    }
     if let Some(c) = check {
         line.push_str(" · ");
         line.push_str(c);
@@ -72,29 +94,53 @@ fn link_line(r: &LinkRecord, now: SystemTime, check: Option<&str>) -> String {
 }
 
 /// `links [--all] [--check] [--revoke]`: the register, newest first.
-pub async fn links(
-    global: &GlobalArgs,
-    all: bool,
-    check: bool,
-    revoke: bool,
-) -> anyhow::Result<()> {
+pub async fn links(global: &GlobalArgs, args: &LinksArgs) -> anyhow::Result<()> {
+    let LinksArgs {
+        all,
+        check,
+        revoke,
+        prune,
+    } = *args;
     let register = Register::for_user()?;
     let now = SystemTime::now();
-    let records = register.list()?;
-    let shown_records: Vec<&LinkRecord> =
-        records.iter().filter(|r| all || r.is_live(now)).collect();
-    let session = if check {
+    let litter = register
+        .list()?
+        .iter()
+        .any(|r| r.page().is_some() && !r.is_live(now));
+    let session = if check || prune {
         Some(connect(global).await?)
+    } else if litter {
+        // Expired share pages are deleted whenever the register is looked at; without a
+        // connection now, next time.
+        connect(global).await.ok()
     } else {
         None
     };
+    if let Some(s) = &session {
+        match s.prune_pages().await {
+            Ok(0) => {}
+            Ok(1) => eprintln!("deleted 1 expired share page from its bucket"),
+            Ok(n) => eprintln!("deleted {n} expired share pages from their buckets"),
+            Err(e) if prune => return Err(e.into()),
+            Err(e) => eprintln!(
+                "note: expired share pages were not deleted: {}",
+                e.message()
+            ),
+        }
+    }
+    let records = register.list()?;
+    let shown_records: Vec<&LinkRecord> =
+        records.iter().filter(|r| all || r.is_live(now)).collect();
+    let session = session.filter(|_| check);
     let mut out = std::io::stdout().lock();
     for r in &shown_records {
         let verdict = match (&session, r.kind) {
-            (Some(s), LinkKind::Link) if r.is_live(now) => Some(match s.check_link(r).await {
-                Ok(()) => "works".to_owned(),
-                Err(e) => e.message().to_owned(),
-            }),
+            (Some(s), LinkKind::Link | LinkKind::Page) if r.is_live(now) => {
+                Some(match s.check_link(r).await {
+                    Ok(()) => "works".to_owned(),
+                    Err(e) => e.message().to_owned(),
+                })
+            }
             (Some(_), _) => Some("not checked".to_owned()),
             (None, _) => None,
         };
@@ -159,6 +205,12 @@ pub async fn request(global: &GlobalArgs, args: RequestArgs) -> anyhow::Result<(
         );
     }
     println!("{}", form.curl_command());
+    if let Some((_, page)) = &form.page {
+        println!("{}", page.url());
+    }
+    if let Some(note) = &form.page_note {
+        eprintln!("warning: {}", shown(note));
+    }
     eprintln!("{}", shown(&form.summary()));
     let reach = form.reach();
     if form.folder == RequestFolder::Own {
@@ -166,7 +218,9 @@ pub async fn request(global: &GlobalArgs, args: RequestArgs) -> anyhow::Result<(
     } else {
         eprintln!("warning: {}", shown(&reach));
     }
-    eprintln!("replace <FILE> with the path of the file to upload");
+    eprintln!(
+        "send the page's link (the last line) to open in a browser, or the curl line with <FILE> replaced by the file's path"
+    );
     Ok(())
 }
 

@@ -24,5 +24,6 @@ pub use base::expiry::Expiry;
 pub use base::s3uri::S3Uri;
 pub use client::browse::{BucketInfo, Entry, ObjectInfo};
 pub use client::connection::{Connection, ConnectionSettings};
+pub use links::page::{PageRequest, SharePage};
 pub use links::share::{ShareLink, ShareRequest};
 pub use ops::Session;

@@ -82,6 +82,9 @@ pub struct StoreExtras {
     /// rules, ownership controls with no rules, a policy status without `IsPublic`, ...), as
     /// Ceph RGW answers some of them.
     pub empty_posture_documents: bool,
+    /// A bucket policy document that `GetBucketPolicy` answers with (read, not enforced: tests
+    /// of how s3share reads a policy's conditions on links).
+    pub bucket_policy: Option<String>,
 }
 
 /// A running store; stops when dropped or shut down.

@@ -69,6 +69,17 @@ impl TestServer {
         self.session_with(TransferSettings::default())
     }
 
+    /// A session on [`Self::conn`] that keeps a register of its own (in the test's folder).
+    pub fn recording_session(&self) -> Session {
+        Session::new(
+            self.conn(),
+            Some(s3share_engine::links::register::Register::new(
+                self.dir.path().join("links.json"),
+            )),
+            TransferSettings::default(),
+        )
+    }
+
     /// Connection settings that reach this store.
     pub fn connection_settings(&self) -> ConnectionSettings {
         self.conn().settings().clone()

@@ -570,6 +570,11 @@ impl App {
                 }
             }
             BrowserAction::Share(object) => self.open_share(object),
+            BrowserAction::SharePage(items) => {
+                let mut d = ShareDialog::for_page(items, ExpiryPicker::new(self.default_expiry()));
+                self.sign(&mut d);
+                self.share = Some(d);
+            }
             BrowserAction::CopyLinks(objects) => {
                 let expiry = self.default_expiry();
                 self.backend.execute(Command::CopyLinks { objects, expiry });

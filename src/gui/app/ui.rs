@@ -259,6 +259,19 @@ impl App {
         {
             action = Some(BrowserAction::Share(one.clone()));
         }
+        if (items.len() > 1 || objects.is_empty())
+            && ui
+                .button(browser::page_button_label(items.len()))
+                .on_hover_text("One link to a page listing every file, each with its own link")
+                .clicked()
+        {
+            action = Some(BrowserAction::SharePage(
+                items
+                    .iter()
+                    .map(|k| S3Uri::new(listing.bucket.clone(), k.clone()))
+                    .collect(),
+            ));
+        }
         if !objects.is_empty()
             && ui
                 .button("Copy link")
@@ -491,6 +504,11 @@ impl App {
                 Some(RequestAction::CopyCommand(command)) => {
                     ctx.copy_text(command);
                     self.toast("Upload command copied".into(), false);
+                    self.request_form = Some(form);
+                }
+                Some(RequestAction::CopyPageLink(url)) => {
+                    ctx.copy_text(url);
+                    self.toast("Upload page link copied".into(), false);
                     self.request_form = Some(form);
                 }
                 Some(RequestAction::SavePage(html)) => {

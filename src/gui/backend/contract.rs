@@ -16,7 +16,16 @@ use crate::engine::transfer::ProgressSnapshot;
 use crate::engine::transfer::download::target::LocalTarget;
 use crate::engine::transfer::resume::UploadState;
 use crate::engine::trust::posture::Posture;
-use crate::engine::{Connection, ConnectionSettings, Expiry, S3Uri, ShareLink, ShareRequest};
+use crate::engine::{
+    Connection, ConnectionSettings, Expiry, PageRequest, S3Uri, ShareLink, ShareRequest,
+};
+
+/// What the share dialog signs: one object's link, or a share page for several.
+#[derive(Debug, Clone)]
+pub enum ShareJob {
+    Link(ShareRequest),
+    Page(PageRequest),
+}
 
 /// Which transfer an event is about.
 pub type TransferId = u64;
@@ -72,8 +81,9 @@ pub enum Command {
     /// The browser needs this many rows of the current listing (scrolling, sort, filter):
     /// more `ListPage`s of the listing under way, then its `ListDone`.
     WantRows(usize),
-    /// Sign a link for the share dialog, then check it (`Shared`, then `LinkChecked`).
-    Share { ticket: u64, request: ShareRequest },
+    /// Sign a link (or make a share page) for the share dialog, then check it (`Shared`, then
+    /// `LinkChecked`).
+    Share { ticket: u64, request: ShareJob },
     /// Make an earlier link's object's link again and copy it (`LinksReady`).
     RenewLink(LinkRecord),
     /// Sign links for these objects and copy them (`LinksReady`).

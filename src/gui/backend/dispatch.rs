@@ -15,7 +15,7 @@ use tokio::task::AbortHandle;
 
 use super::channel::{EventSender, Repaint};
 use super::contract::{
-    Clash, Command, ConnectTarget, Event, PlannedTransfer, TransferId, TransferUpdate,
+    Clash, Command, ConnectTarget, Event, PlannedTransfer, ShareJob, TransferId, TransferUpdate,
     TrustCommand, TrustEvent,
 };
 use crate::engine::base::blocking::run_blocking;
@@ -28,7 +28,7 @@ use crate::engine::transfer::download::target::LocalTarget;
 use crate::engine::transfer::resume::UploadState;
 use crate::engine::transfer::upload::ChecksumAlgorithm;
 use crate::engine::transfer::{TransferProgress, TransferSettings};
-use crate::engine::{Connection, ConnectionSettings, Expiry, S3Uri, ShareRequest};
+use crate::engine::{Connection, ConnectionSettings, Expiry, S3Uri};
 
 /// How many uploads run at once; the rest wait their turn (shown as "Waiting").
 const PARALLEL_TRANSFERS: usize = 3;
@@ -365,7 +365,7 @@ impl Backend {
         }
     }
 
-    fn share(&self, ticket: u64, request: ShareRequest) {
+    fn share(&self, ticket: u64, request: ShareJob) {
         let failed = |e| Event::Shared {
             ticket,
             result: Err(e),
@@ -375,7 +375,10 @@ impl Backend {
         };
         let events = self.events.clone();
         self.spawn(async move {
-            let result = session.share(&request).await;
+            let result = match &request {
+                ShareJob::Link(request) => session.share(request).await,
+                ShareJob::Page(request) => session.share_page(request).await.map(|p| p.link),
+            };
             let link = result.as_ref().ok().cloned();
             events.send(Event::Shared { ticket, result }).await;
             if let Some(link) = link {

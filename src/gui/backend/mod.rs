@@ -11,7 +11,7 @@ mod dispatch;
 
 pub use channel::{EventSender, Repaint};
 pub use contract::{
-    Clash, Command, ConnectTarget, Event, LOCAL_LABEL, PlannedTransfer, TransferId, TransferUpdate,
-    TrustCommand, TrustEvent,
+    Clash, Command, ConnectTarget, Event, LOCAL_LABEL, PlannedTransfer, ShareJob, TransferId,
+    TransferUpdate, TrustCommand, TrustEvent,
 };
 pub use dispatch::{Backend, BackendOptions, FIRST_ROWS};

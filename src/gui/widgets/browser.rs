@@ -15,6 +15,8 @@ pub enum BrowserAction {
     /// Go to this prefix of the current bucket (folder row, breadcrumb, Backspace).
     GoTo(String),
     Share(S3Uri),
+    /// One link to a share page of these (folders as `prefix/`, objects).
+    SharePage(Vec<S3Uri>),
     CopyLinks(Vec<S3Uri>),
     /// Download the selection: object keys, and folder prefixes (everything under them).
     Download(Vec<String>),
@@ -424,11 +426,19 @@ fn row_menu(
         if ui.button("Open").clicked() {
             return Some(BrowserAction::GoTo(row.key.clone()));
         }
-    } else if ui.button("Share…").clicked() {
+    } else if items.len() == 1 && ui.button("Share…").clicked() {
         return Some(BrowserAction::Share(S3Uri::new(
             listing.bucket.clone(),
             row.key.clone(),
         )));
+    }
+    if (folder || items.len() > 1) && ui.button(page_button_label(items.len())).clicked() {
+        return Some(BrowserAction::SharePage(
+            items
+                .iter()
+                .map(|k| S3Uri::new(listing.bucket.clone(), k.clone()))
+                .collect(),
+        ));
     }
     let plural = |n: usize| {
         if n == 1 {
@@ -476,6 +486,15 @@ pub fn selected_items(listing: &Listing) -> Vec<String> {
         .into_iter()
         .map(|r| r.key.clone())
         .collect()
+}
+
+/// "Share as a page…", or "Share as one page (3)…" for several.
+pub fn page_button_label(items: usize) -> String {
+    if items > 1 {
+        format!("Share as one page ({items})…")
+    } else {
+        "Share as a page…".to_owned()
+    }
 }
 
 /// The selected objects (folders are left out: links and deletes are per object).

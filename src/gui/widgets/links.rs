@@ -123,6 +123,7 @@ fn link_row(
         let kind = match r.kind {
             LinkKind::Link => "🔗",
             LinkKind::Request => "⬆ request",
+            LinkKind::Page => "📄 page",
         };
         ui.label(kind);
         ui.add(

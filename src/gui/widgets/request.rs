@@ -70,6 +70,8 @@ impl RequestForm {
 pub enum RequestAction {
     Create(RequestSpec),
     CopyCommand(String),
+    /// Copy the link to the upload page in the bucket.
+    CopyPageLink(String),
     SavePage(String),
     Close,
 }
@@ -123,37 +125,9 @@ pub fn request_window(ctx: &egui::Context, form: &mut RequestForm) -> Option<Req
         }
         match &form.made {
             Loadable::Ready(made) => {
-                ui.add_space(6.0);
-                ui.label(made.summary());
-                let reach = made.reach();
-                if made.folder == RequestFolder::Own {
-                    ui.weak(reach);
-                } else {
-                    ui.colored_label(super::share_dialog::AMBER, format!("⚠ {reach}"));
+                if let Some(a) = made_ui(ui, made) {
+                    action = Some(a);
                 }
-                if made.cut_short {
-                    ui.colored_label(
-                        super::share_dialog::AMBER,
-                        format!("⚠ {}", crate::engine::base::wording::REQUEST_CUT_SHORT),
-                    );
-                }
-                let command = made.curl_command();
-                let mut shown = command.as_str();
-                ui.add(
-                    egui::TextEdit::multiline(&mut shown)
-                        .font(egui::TextStyle::Monospace)
-                        .desired_rows(3)
-                        .desired_width(f32::INFINITY),
-                );
-                ui.weak("The recipient replaces <FILE> with their file's path.");
-                ui.horizontal(|ui| {
-                    if ui.button("Copy command").clicked() {
-                        action = Some(RequestAction::CopyCommand(command.clone()));
-                    }
-                    if ui.button("Save page…").on_hover_text("A web page with the upload form, to send").clicked() {
-                        action = Some(RequestAction::SavePage(made.html_page()));
-                    }
-                });
             }
             Loadable::Loading => {
                 ui.spinner();
@@ -202,4 +176,52 @@ fn folder_choice_ui(ui: &mut egui::Ui, form: &mut RequestForm) {
             );
         }
     }
+}
+
+/// A request made: what it allows, the command, the page link, and their buttons.
+fn made_ui(ui: &mut egui::Ui, made: &UploadRequestForm) -> Option<RequestAction> {
+    let mut action = None;
+    ui.add_space(6.0);
+    ui.label(made.summary());
+    let reach = made.reach();
+    if made.folder == RequestFolder::Own {
+        ui.weak(reach);
+    } else {
+        ui.colored_label(super::share_dialog::AMBER, format!("⚠ {reach}"));
+    }
+    if made.cut_short {
+        ui.colored_label(
+            super::share_dialog::AMBER,
+            format!("⚠ {}", crate::engine::base::wording::REQUEST_CUT_SHORT),
+        );
+    }
+    let command = made.curl_command();
+    let mut shown = command.as_str();
+    ui.add(
+        egui::TextEdit::multiline(&mut shown)
+            .font(egui::TextStyle::Monospace)
+            .desired_rows(3)
+            .desired_width(f32::INFINITY),
+    );
+    ui.weak("The recipient replaces <FILE> with their file's path.");
+    if let Some(note) = &made.page_note {
+        ui.colored_label(super::share_dialog::AMBER, format!("⚠ {note}"));
+    }
+    ui.horizontal(|ui| {
+        if let Some((_, page)) = &made.page
+            && ui
+                .button("Copy page link")
+                .on_hover_text("A link to the upload page (in the bucket, ending with the request): send it, the recipient opens it in a browser")
+                .clicked()
+        {
+            action = Some(RequestAction::CopyPageLink(page.url().to_owned()));
+        }
+        if ui.button("Copy command").clicked() {
+            action = Some(RequestAction::CopyCommand(command.clone()));
+        }
+        if ui.button("Save page…").on_hover_text("A web page with the upload form, to send").clicked() {
+            action = Some(RequestAction::SavePage(made.html_page()));
+        }
+    });
+    action
 }

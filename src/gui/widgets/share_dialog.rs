@@ -1,10 +1,13 @@
-//! The share dialog: expiry, real lifetime, download name, the link, Copy, QR code, link check.
+//! The share dialog: expiry, real lifetime, download name, the link, Copy, QR code, link check;
+//! for a folder or several objects, one link to a share page.
 
 use std::time::SystemTime;
 
 use super::expiry_picker::{ExpiryPicker, expiry_picker_ui};
+use crate::engine::base::s3uri::PAGES_PREFIX;
 use crate::engine::base::wording::expires_line;
-use crate::engine::{S3Uri, ShareLink, ShareRequest};
+use crate::engine::{PageRequest, S3Uri, ShareLink, ShareRequest};
+use crate::gui::backend::ShareJob;
 use crate::gui::state::Loadable;
 
 /// Amber, readable on light and dark backgrounds.
@@ -12,6 +15,8 @@ pub const AMBER: egui::Color32 = egui::Color32::from_rgb(0xd9, 0x8a, 0x00);
 
 pub struct ShareDialog {
     pub object: S3Uri,
+    /// Shared as one page listing these (a folder, or several objects); empty for one object.
+    pub page: Vec<S3Uri>,
     pub picker: ExpiryPicker,
     pub download_name: String,
     /// Which signing the shown link belongs to (older answers are ignored).
@@ -36,6 +41,7 @@ impl ShareDialog {
     pub fn new(object: S3Uri, picker: ExpiryPicker) -> Self {
         Self {
             object,
+            page: Vec::new(),
             picker,
             download_name: String::new(),
             ticket: 0,
@@ -46,16 +52,40 @@ impl ShareDialog {
         }
     }
 
+    /// The dialog for one link to a page listing `items` (folders and objects of one bucket).
+    pub fn for_page(items: Vec<S3Uri>, picker: ExpiryPicker) -> Self {
+        let first = items.first().cloned().unwrap_or_else(|| S3Uri::new("", ""));
+        let mut d = Self::new(first, picker);
+        d.page = items;
+        d
+    }
+
     /// What to sign now, or why not (an invalid custom expiry).
-    pub fn request(&self) -> Option<ShareRequest> {
+    pub fn request(&self) -> Option<ShareJob> {
         let expires = self.picker.value().ok()?;
+        if !self.page.is_empty() {
+            return Some(ShareJob::Page(PageRequest {
+                items: self.page.clone(),
+                expires,
+                now: None,
+            }));
+        }
         let name = self.download_name.trim();
-        Some(ShareRequest {
+        Some(ShareJob::Link(ShareRequest {
             object: self.object.clone(),
             expires,
             download_name: (!name.is_empty()).then(|| name.to_owned()),
             now: None,
-        })
+        }))
+    }
+
+    /// What the link gives access to, in a line.
+    fn subject(&self) -> String {
+        match self.page.as_slice() {
+            [] => self.object.to_string(),
+            [one] => format!("{one} (every file in it)"),
+            [first, ..] => format!("{} items in s3://{}/", self.page.len(), first.bucket),
+        }
     }
 }
 
@@ -65,7 +95,7 @@ pub fn cut_short_note(link: &ShareLink) -> Option<String> {
         crate::engine::base::wording::cut_short_note(
             link.signed_at,
             link.signed_at + link.requested.duration(),
-            link.expires_at,
+            link.credentials_expire_at.unwrap_or(link.expires_at),
         )
     })
 }
@@ -79,9 +109,22 @@ pub fn share_dialog_ui(
     let mut action = None;
     let modal = egui::Modal::new(egui::Id::unique("share-dialog")).show(ctx, |ui| {
         ui.set_width(520.0);
-        ui.heading("Share a link");
-        ui.label(egui::RichText::new(dialog.object.to_string()).monospace())
-            .on_hover_text("The object the link gives access to");
+        let page = !dialog.page.is_empty();
+        ui.heading(if page { "Share as one page" } else { "Share a link" });
+        ui.label(egui::RichText::new(dialog.subject()).monospace())
+            .on_hover_text(if page {
+                "One link to a page in the bucket listing each file with its own link; all end together"
+            } else {
+                "The object the link gives access to"
+            });
+        if page {
+            ui.label(
+                egui::RichText::new(format!(
+                    "The page is written to {PAGES_PREFIX} in the bucket and deleted once it has expired."
+                ))
+                .weak(),
+            );
+        }
         if dialog.public_bucket {
             ui.colored_label(
                 AMBER,
@@ -100,6 +143,12 @@ pub fn share_dialog_ui(
                 if let Some(note) = cut_short_note(link) {
                     ui.colored_label(AMBER, format!("⚠ {note}"));
                 }
+                if let Some(cut) = link.policy_cut_warning() {
+                    ui.colored_label(AMBER, format!("⚠ The link ends early: {cut}."));
+                }
+                for note in &link.policy_notes {
+                    ui.colored_label(AMBER, format!("⚠ The bucket policy: {note}."));
+                }
             }
             Loadable::Loading => {
                 ui.horizontal(|ui| {
@@ -114,21 +163,23 @@ pub fn share_dialog_ui(
         }
         ui.add_space(8.0);
 
-        ui.horizontal(|ui| {
-            let label = ui.label("Download name");
-            let edit = ui
-                .add(
-                    egui::TextEdit::singleline(&mut dialog.download_name)
-                        .hint_text(dialog.object.file_name())
-                        .desired_width(300.0),
-                )
-                .labelled_by(label.id)
-                .on_hover_text("The file name the recipient's browser saves (optional)");
-            if edit.lost_focus() {
-                action = Some(ShareDialogAction::Sign);
-            }
-        });
-        ui.add_space(8.0);
+        if !page {
+            ui.horizontal(|ui| {
+                let label = ui.label("Download name");
+                let edit = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut dialog.download_name)
+                            .hint_text(dialog.object.file_name())
+                            .desired_width(300.0),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text("The file name the recipient's browser saves (optional)");
+                if edit.lost_focus() {
+                    action = Some(ShareDialogAction::Sign);
+                }
+            });
+            ui.add_space(8.0);
+        }
 
         if let Some(a) = link_section(ui, dialog) {
             action = Some(a);

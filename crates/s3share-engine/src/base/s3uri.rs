@@ -6,6 +6,10 @@ use std::str::FromStr;
 use super::error::Error;
 pub use s3share_core::limits::MAX_KEY_BYTES;
 
+/// Where s3share keeps the share pages it writes, in the bucket of the files they list (its own
+/// prefix, never among the user's files; the signer policy grants it on its own).
+pub const PAGES_PREFIX: &str = ".s3share/pages/";
+
 /// A bucket and an optional key (or prefix). The key is taken as typed: no percent-decoding,
 /// since keys may hold `%`, `+`, `#` and `?` literally.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

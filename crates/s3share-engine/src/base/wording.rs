@@ -154,6 +154,15 @@ pub fn format_iso(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Text safe inside HTML, in an element or a quoted attribute.
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
 /// 1234567 -> "1,234,567"
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

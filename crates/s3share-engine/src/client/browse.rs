@@ -141,6 +141,18 @@ pub async fn list_recursive(
     bucket: &str,
     prefix: &str,
 ) -> Result<Vec<ObjectInfo>> {
+    list_recursive_up_to(conn, bucket, prefix, usize::MAX, |_| true).await
+}
+
+/// The objects under `prefix` that `keep` keeps, in key order, at any depth, the listing
+/// stopped as soon as there are `max` of them.
+pub async fn list_recursive_up_to(
+    conn: &Connection,
+    bucket: &str,
+    prefix: &str,
+    max: usize,
+    keep: impl Fn(&ObjectInfo) -> bool,
+) -> Result<Vec<ObjectInfo>> {
     let target = S3Uri::new(bucket, prefix).to_string();
     let (client, _) = conn.client_for_bucket(bucket).await?;
     let mut pages = client
@@ -156,7 +168,7 @@ pub async fn list_recursive(
         let encoded = page.encoding_type() == Some(&EncodingType::Url);
         for o in page.contents() {
             let raw = o.key().unwrap_or_default();
-            out.push(ObjectInfo {
+            let info = ObjectInfo {
                 key: if encoded {
                     url_decode(raw)
                 } else {
@@ -167,7 +179,13 @@ pub async fn list_recursive(
                 storage_class: o.storage_class().map(|s| s.as_str().to_owned()),
                 content_type: None,
                 etag: o.e_tag().map(str::to_owned),
-            });
+            };
+            if keep(&info) {
+                out.push(info);
+                if out.len() >= max {
+                    return Ok(out);
+                }
+            }
         }
     }
     Ok(out)

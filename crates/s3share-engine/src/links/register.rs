@@ -28,6 +28,9 @@ pub enum LinkKind {
     Link,
     /// A presigned POST form: anyone may upload under a prefix.
     Request,
+    /// A share page: a presigned GET of a page in the bucket listing files, each with its own
+    /// link (kept in `fields` as key and link).
+    Page,
 }
 
 /// Who signed: enough to say how to revoke, never the secret.
@@ -96,6 +99,13 @@ pub struct LinkRecord {
     /// An upload request's largest file.
     #[serde(default)]
     pub max_size: Option<u64>,
+    /// The page s3share wrote into the bucket for it (a share page; an upload request's page),
+    /// deleted once expired.
+    #[serde(default)]
+    pub page_key: Option<String>,
+    /// That page has been deleted from the bucket since it expired.
+    #[serde(default)]
+    pub page_deleted: bool,
 }
 
 impl fmt::Debug for LinkRecord {
@@ -132,6 +142,14 @@ impl LinkRecord {
         self.expires_unix > unix(now)
     }
 
+    /// The page s3share wrote for this link, while it is still in the bucket.
+    pub fn page(&self) -> Option<S3Uri> {
+        self.page_key
+            .as_ref()
+            .filter(|_| !self.page_deleted)
+            .map(|key| S3Uri::new(self.bucket.clone(), key.clone()))
+    }
+
     /// How to kill this link before it expires, in steps a person can take, most direct first.
     /// `all` is the register, to say which other links die with the same key.
     pub fn how_to_revoke(&self, all: &[LinkRecord], now: SystemTime) -> Vec<String> {
@@ -143,6 +161,10 @@ impl LinkRecord {
             ),
             LinkKind::Request => format!(
                 "Nothing uploaded yet can be un-uploaded by revoking; check and clean the prefix: {}",
+                self.object()
+            ),
+            LinkKind::Page => format!(
+                "Delete the page (s3share deletes it once it has expired): {}; the links on it are signed each on its own and keep working until they expire, so anyone who saved one keeps it unless the key or permission goes",
                 self.object()
             ),
         };
@@ -287,6 +309,18 @@ impl Register {
         Ok(all)
     }
 
+    /// Note that the pages of the entries `ids` are gone from their buckets.
+    pub fn mark_pages_deleted(&self, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.update(|all| {
+            for r in all.iter_mut().filter(|r| ids.contains(&r.id)) {
+                r.page_deleted = true;
+            }
+        })
+    }
+
     /// Drop the entry `id` (the link itself keeps working until it expires).
     pub fn forget(&self, id: &str) -> Result<bool> {
         self.update(|all| {
@@ -316,6 +350,7 @@ pub struct NewRecord<'a> {
     pub url: String,
     pub fields: Vec<(String, String)>,
     pub max_size: Option<u64>,
+    pub page_key: Option<String>,
 }
 
 impl NewRecord<'_> {
@@ -333,6 +368,8 @@ impl NewRecord<'_> {
             url: self.url,
             fields: self.fields,
             max_size: self.max_size,
+            page_key: self.page_key,
+            page_deleted: false,
         }
     }
 }
@@ -362,6 +399,8 @@ mod tests {
             url: "https://b.s3.amazonaws.com/k?X-Amz-Signature=abc".into(),
             fields: Vec::new(),
             max_size: None,
+            page_key: None,
+            page_deleted: false,
         }
     }
 

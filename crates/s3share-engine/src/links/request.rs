@@ -6,12 +6,13 @@
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
+use super::page::publish;
 use super::register::{LinkKind, NewRecord, Signer};
 use crate::base::error::{Error, Result};
 use crate::base::expiry::Expiry;
 use crate::base::s3uri::S3Uri;
-use crate::base::signing::{PostPolicyInput, PresignedPost, presign_post};
-use crate::base::wording::{describe_deadline, format_iso, size_as_chosen};
+use crate::base::signing::{PostPolicyInput, PresignedPost, PresignedRequest, presign_post};
+use crate::base::wording::{describe_deadline, format_iso, html_escape, size_as_chosen};
 use crate::client::connection::Connection;
 use crate::client::presets::Preset;
 
@@ -83,19 +84,16 @@ pub struct UploadRequestForm {
     /// Why the request is missing from the register, when recording it failed (set by whoever
     /// records it).
     pub register_note: Option<String>,
+    /// The upload page in the bucket ([`super::page::PAGES_PREFIX`]) and its link, ending with
+    /// the request.
+    pub page: Option<(S3Uri, PresignedRequest)>,
+    /// Why there is no page link, when writing the page failed.
+    pub page_note: Option<String>,
 }
 
 /// A shell word: single-quoted, with `'` written as `'\''`.
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 impl UploadRequestForm {
@@ -112,6 +110,7 @@ impl UploadRequestForm {
             url: self.post.action.clone(),
             fields: self.post.fields.clone(),
             max_size: Some(self.max_size),
+            page_key: self.page.as_ref().map(|(uri, _)| uri.key.clone()),
         }
     }
 
@@ -200,8 +199,9 @@ impl UploadRequestForm {
       <p id="warn"></p>
       <p><button type="submit">Upload</button></p>
     </form>
-    <p class="note">After the upload your browser shows the storage server's answer:
-    a <code>PostResponse</code> with the file's name means it arrived.</p>
+    <p id="status" role="status"></p>
+    <noscript><p class="note">After the upload your browser shows the storage server's answer:
+    a <code>PostResponse</code> with the file's name means it arrived.</p></noscript>
   </div>
   <script>
     // Stores that do not replace ${{filename}} themselves get the name set here.
@@ -213,11 +213,36 @@ impl UploadRequestForm {
       const f = file.files[0];
       warn.textContent = f && f.size > max ? "This file is larger than the request allows; the upload will be refused." : "";
     }});
-    form.addEventListener("submit", () => {{
+    const status = document.getElementById("status");
+    const template = form.elements["key"].value;
+    // S3's refusals in words; anything else is shown with its own code and message.
+    const words = {{
+      EntityTooLarge: "Not stored: the file is larger than this request allows ({size}).",
+      EntityTooSmall: "Not stored: the file is empty.",
+      ExpiredToken: "Not stored: this request has expired.",
+    }};
+    form.addEventListener("submit", (event) => {{
       const f = file.files[0];
       const key = form.elements["key"];
       // split/join, not replace: a name may hold "$&" or "$'", which replace reads as patterns.
-      if (f && key.value.includes("${{filename}}")) key.value = key.value.split("${{filename}}").join(f.name);
+      if (f && template.includes("${{filename}}")) key.value = template.split("${{filename}}").join(f.name);
+      event.preventDefault();
+      status.textContent = "Sending…";
+      fetch(form.action, {{ method: "POST", body: new FormData(form) }})
+        .then(async (answer) => {{
+          const text = await answer.text();
+          const field = (name) => ((text.match(new RegExp("<" + name + ">([^<]*)</" + name + ">")) || [])[1] || "");
+          if (answer.ok) {{
+            status.textContent = "Stored: " + f.name + ". You can send another file.";
+          }} else if (field("Code") === "AccessDenied" && /expired/i.test(field("Message"))) {{
+            status.textContent = "Not stored: this request has expired.";
+          }} else {{
+            status.textContent = words[field("Code")] || ("Not stored: the server answered " + (field("Code") || answer.status) + (field("Message") ? ": " + field("Message") : "") + ".");
+          }}
+        }})
+        // Not reachable from this page's origin (a page saved to a file): the plain form post,
+        // whose answer the browser shows.
+        .catch(() => form.submit());
     }});
   </script>
 </body>
@@ -237,8 +262,8 @@ impl UploadRequestForm {
     }
 }
 
-/// Sign an upload request (the caller records it: [`UploadRequestForm::record`]).
-pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<UploadRequestForm> {
+/// Refuse a request that cannot work or reaches too far, before anything is signed.
+fn check_spec(conn: &Connection, spec: &RequestSpec) -> Result<()> {
     let chosen = &spec.prefix;
     chosen.require_prefix("An upload request names a folder")?;
     if chosen.key.split('/').any(|s| s == "." || s == "..") {
@@ -271,6 +296,14 @@ pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<Uploa
             "A request straight into the bucket's root lets anyone with it replace any object in the bucket; give a folder, let the request have a folder of its own (the default), or allow the whole bucket explicitly: {chosen}"
         )));
     }
+    Ok(())
+}
+
+/// Sign an upload request and write its page into the bucket (the caller records it:
+/// [`UploadRequestForm::record`]).
+pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<UploadRequestForm> {
+    check_spec(conn, spec)?;
+    let chosen = &spec.prefix;
     let now = SystemTime::now();
     let prefix = &match spec.folder {
         RequestFolder::Own => S3Uri::new(
@@ -307,7 +340,7 @@ pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<Uploa
         },
     );
     let expires_at = creds.link_end(now, spec.expires);
-    Ok(UploadRequestForm {
+    let mut form = UploadRequestForm {
         post,
         prefix: prefix.clone(),
         chosen: chosen.clone(),
@@ -321,7 +354,27 @@ pub async fn make_request(conn: &Connection, spec: &RequestSpec) -> Result<Uploa
         signer: Signer::of(conn, &creds),
         endpoint: conn.endpoint_label(),
         register_note: None,
-    })
+        page: None,
+        page_note: None,
+    };
+    // The page in the bucket, for a link to send. Without it the request still works (the
+    // command, a saved page), so a signer that may not write pages gets a note, not a failure.
+    let html = form.html_page();
+    match publish(
+        conn,
+        &prefix.bucket,
+        &region,
+        &creds,
+        html,
+        spec.expires,
+        now,
+    )
+    .await
+    {
+        Ok(page) => form.page = Some(page),
+        Err(e) => form.page_note = Some(format!("no link to the upload page: {}", e.message())),
+    }
+    Ok(form)
 }
 
 #[cfg(test)]

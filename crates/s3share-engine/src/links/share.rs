@@ -9,10 +9,13 @@ use super::register::{LinkKind, NewRecord, Signer};
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::expiry::Expiry;
 use crate::base::s3uri::S3Uri;
-use crate::base::signing::{PresignInput, PresignedRequest, presign};
-use crate::base::wording::{cut_short_warning, describe_deadline};
+use crate::base::signing::{PresignInput, PresignedRequest, SigningCredentials, presign};
+use crate::base::wording::{
+    cut_short_warning, describe_deadline, format_clock, format_duration, round_for_people,
+};
 use crate::client::browse::{ObjectInfo, head_object};
 use crate::client::connection::Connection;
+use crate::client::endpoint::ObjectAddress;
 
 /// What to share.
 #[derive(Debug, Clone)]
@@ -45,6 +48,10 @@ pub struct ShareLink {
     /// Why the link is missing from the register, when recording it failed (set by whoever
     /// records it).
     pub register_note: Option<String>,
+    /// When the bucket policy ends it (`s3:signatureAge`), if it does before the expiry asked.
+    pub policy_end: Option<SystemTime>,
+    /// The bucket policy's other rules for links, in words (where they work from, "may").
+    pub policy_notes: Vec<String>,
 }
 
 impl ShareLink {
@@ -82,13 +89,42 @@ impl ShareLink {
             url: self.url().to_owned(),
             fields: Vec::new(),
             max_size: None,
+            page_key: None,
         }
     }
 
     /// The stderr note when the credentials cut the link short, with both times.
     pub fn cut_short_warning(&self) -> Option<String> {
-        self.cut_short()
-            .then(|| cut_short_warning(self.signed_at, self.requested.duration(), self.expires_at))
+        self.cut_short().then(|| {
+            cut_short_warning(
+                self.signed_at,
+                self.requested.duration(),
+                self.credentials_expire_at.unwrap_or(self.expires_at),
+            )
+        })
+    }
+
+    /// Everything that makes the link's life shorter or narrower than asked, one stderr line
+    /// each: the credentials' end, the bucket policy's end, where it works from.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.cut_short_warning().into_iter().collect();
+        out.extend(self.policy_cut_warning().map(|w| format!("warning: {w}")));
+        out.extend(self.policy_notes.iter().map(|n| format!("note: {n}")));
+        out
+    }
+
+    /// When the bucket policy ends the link before the expiry asked: the words, with the time.
+    pub fn policy_cut_warning(&self) -> Option<String> {
+        let end = self.policy_end?;
+        let now = OffsetDateTime::from(self.signed_at);
+        Some(format!(
+            "the bucket policy ends every link {} after it is signed (s3:signatureAge): this one stops working at {}, not {} as asked",
+            format_duration(round_for_people(
+                end.duration_since(self.signed_at).unwrap_or_default()
+            )),
+            format_clock(now, OffsetDateTime::from(end)),
+            format_clock(now, now + self.requested.duration()),
+        ))
     }
 }
 
@@ -115,24 +151,12 @@ pub async fn share(conn: &Connection, req: &ShareRequest) -> Result<ShareLink> {
     let region = conn.bucket_region(&req.object.bucket).await?;
     let creds = conn.signing_credentials().await?;
     let now = req.now.unwrap_or_else(SystemTime::now);
-    let addr = conn.object_address(&req.object.bucket, key, &region);
-    let query: Vec<(&str, &str)> = disposition
-        .as_deref()
-        .map(|d| vec![("response-content-disposition", d)])
-        .unwrap_or_default();
-    let request = presign(
+    let request = sign_get(
         &creds,
-        &PresignInput {
-            method: "GET",
-            scheme: &addr.scheme,
-            authority: &addr.authority,
-            path: &addr.path,
-            query: &query,
-            headers: &[],
-            region: &region,
-            expires: req.expires,
-            now,
-        },
+        &conn.object_address(&req.object.bucket, key, &region),
+        disposition.as_deref(),
+        req.expires,
+        now,
     );
     let expires_at = creds.link_end(now, req.expires);
     Ok(ShareLink {
@@ -146,7 +170,36 @@ pub async fn share(conn: &Connection, req: &ShareRequest) -> Result<ShareLink> {
         signer: Signer::of(conn, &creds),
         endpoint: conn.endpoint_label(),
         register_note: None,
+        policy_end: None,
+        policy_notes: Vec::new(),
     })
+}
+
+/// A presigned GET of the object at `addr`, saved under the name in `disposition` if given.
+pub(super) fn sign_get(
+    creds: &SigningCredentials,
+    addr: &ObjectAddress,
+    disposition: Option<&str>,
+    expires: Expiry,
+    now: SystemTime,
+) -> PresignedRequest {
+    let query: Vec<(&str, &str)> = disposition
+        .map(|d| vec![("response-content-disposition", d)])
+        .unwrap_or_default();
+    presign(
+        creds,
+        &PresignInput {
+            method: "GET",
+            scheme: &addr.scheme,
+            authority: &addr.authority,
+            path: &addr.path,
+            query: &query,
+            headers: &[],
+            region: &addr.region,
+            expires,
+            now,
+        },
+    )
 }
 
 /// `attachment` with an ASCII fallback `filename` and the exact UTF-8 `filename*` (RFC 6266,

@@ -7,18 +7,57 @@ use super::session::Session;
 use crate::base::blocking::run_blocking;
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::expiry::Expiry;
+use crate::base::s3uri::PAGES_PREFIX;
 use crate::base::s3uri::S3Uri;
+use crate::client::browse::delete_object;
 use crate::links::check::{check_url, verify};
+use crate::links::page::{PageRequest, SharePage, share_page};
 use crate::links::register::{LinkKind, LinkRecord};
 use crate::links::request::{RequestSpec, UploadRequestForm, make_request};
 use crate::links::share::{ShareLink, ShareRequest, share};
+use crate::trust::guardrails::{Guardrails, read_guardrails};
 
 impl Session {
-    /// Sign a link for `req.object` (after checking it is there and readable) and record it.
+    /// Sign a link for `req.object` (after checking it is there and readable), fold in the
+    /// bucket policy's rules for links (refused when no link can work), and record it.
     pub async fn share(&self, req: &ShareRequest) -> Result<ShareLink> {
+        let rails = self.guardrails(&req.object).await?;
         let mut link = share(self.connection(), req).await?;
+        fold_guardrails(&mut link, rails.as_ref());
         link.register_note = self.record(link.record()).await;
         Ok(link)
+    }
+
+    /// The bucket policy's rules for a link to `object`, or an error when they refuse every
+    /// presigned link (nothing is signed then).
+    async fn guardrails(&self, object: &S3Uri) -> Result<Option<Guardrails>> {
+        let rails = read_guardrails(self.connection(), &object.bucket, &object.key).await;
+        if let Some(why) = rails.as_ref().and_then(|g| g.refused.as_ref()) {
+            return Err(Error::new(
+                ErrorKind::AccessDenied,
+                format!("No link can work here, so none was made: {why}: {object}"),
+            ));
+        }
+        Ok(rails)
+    }
+
+    /// One link for a folder or several objects: the share page, recorded as one entry.
+    pub async fn share_page(&self, req: &PageRequest) -> Result<SharePage> {
+        let first = req
+            .items
+            .first()
+            .cloned()
+            .unwrap_or_else(|| S3Uri::new("", ""));
+        let page_key = S3Uri::new(first.bucket, format!("{PAGES_PREFIX}page.html"));
+        let rails = if page_key.bucket.is_empty() {
+            None
+        } else {
+            self.guardrails(&page_key).await?
+        };
+        let mut page = share_page(self.connection(), req).await?;
+        fold_guardrails(&mut page.link, rails.as_ref());
+        page.link.register_note = self.record(page.record()).await;
+        Ok(page)
     }
 
     /// [`Self::share`] with no download name, signed now: Copy link, share on drop.
@@ -69,9 +108,46 @@ impl Session {
         Ok(form)
     }
 
-    /// Does a registered link still work? (One byte through it; requests are not checked.)
+    /// Does a registered link still work? (One byte through it; for a share page, through the
+    /// page and every link on it; requests are not checked.)
     pub async fn check_link(&self, record: &LinkRecord) -> Result<()> {
-        check_url(self.connection().http(), &record.url, &record.object()).await
+        let http = self.connection().http();
+        check_url(http, &record.url, &record.object()).await?;
+        if record.kind == LinkKind::Page {
+            for (key, url) in &record.fields {
+                check_url(http, url, &S3Uri::new(record.bucket.clone(), key.clone())).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Delete the pages (share pages, upload requests' pages) this connection made that have
+    /// expired (their links no longer work, so the pages are litter), and say how many went.
+    /// Pages made elsewhere, or already deleted, are left alone; a page that cannot be deleted
+    /// now is tried again next time.
+    pub async fn prune_pages(&self) -> Result<usize> {
+        let Some(register) = self.register().cloned() else {
+            return Ok(0);
+        };
+        let now = std::time::SystemTime::now();
+        let here = self.connection().endpoint_label();
+        let expired: Vec<LinkRecord> = self
+            .links()
+            .await?
+            .into_iter()
+            .filter(|r| r.page().is_some() && !r.is_live(now) && r.endpoint == here)
+            .collect();
+        let mut deleted = Vec::new();
+        for r in &expired {
+            if let Some(page) = r.page()
+                && delete_object(self.connection(), &page).await.is_ok()
+            {
+                deleted.push(r.id.clone());
+            }
+        }
+        let count = deleted.len();
+        run_blocking(move || register.mark_pages_deleted(&deleted)).await?;
+        Ok(count)
     }
 
     /// The register, newest first (expired entries up to 30 days after).
@@ -92,6 +168,26 @@ impl Session {
         })
         .await
     }
+}
+
+/// The bucket policy's rules in the link: its end when `s3:signatureAge` comes first, and the
+/// other rules in words.
+fn fold_guardrails(link: &mut ShareLink, rails: Option<&Guardrails>) {
+    let Some(rails) = rails else {
+        return;
+    };
+    if let Some(age) = rails.max_signature_age {
+        let end = link.signed_at + age;
+        if end < link.signed_at + link.requested.duration() {
+            link.policy_end = Some(end);
+            link.expires_at = link.expires_at.min(end);
+        }
+    }
+    link.policy_notes = Guardrails {
+        max_signature_age: None,
+        ..rails.clone()
+    }
+    .lines();
 }
 
 /// Write an upload request's page to `path`: it holds the request's signature, so 0600.

@@ -14,4 +14,4 @@ pub use session::{Session, runtime};
 pub use transfers::{
     Clash, PlannedDownload, ServerUpload, UploadJob, UploadPlan, Uploaded, plan_uploads,
 };
-pub use trust::signer_policy;
+pub use trust::{guardrail_policy, signer_policy};

@@ -15,6 +15,30 @@ impl Session {
     }
 }
 
+/// The bucket policy of AWS's presigned-link guardrails for `bucket` (its networks checked).
+pub fn guardrail_policy(
+    bucket: &S3Uri,
+    max_age: crate::base::expiry::Expiry,
+    networks: &[String],
+) -> Result<Value> {
+    for n in networks {
+        if n.parse::<std::net::IpAddr>().is_err()
+            && n.split_once('/').is_none_or(|(ip, bits)| {
+                ip.parse::<std::net::IpAddr>().is_err() || bits.parse::<u8>().is_err()
+            })
+        {
+            return Err(crate::base::error::Error::invalid(format!(
+                "Not a network: {n:?} (like 203.0.113.0/24 or 2001:db8::/32)"
+            )));
+        }
+    }
+    Ok(crate::trust::policy::guardrail_policy(
+        &bucket.bucket,
+        max_age.duration(),
+        networks,
+    ))
+}
+
 /// The least-privilege IAM policy for signing links under `location` (a bucket and a prefix).
 pub fn signer_policy(location: &S3Uri, needs: SignerNeeds) -> Result<Value> {
     location.require_prefix("A signer's policy covers a prefix")?;

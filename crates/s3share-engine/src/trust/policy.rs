@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::base::s3uri::S3Uri;
+use crate::base::s3uri::{PAGES_PREFIX, S3Uri};
 
 /// What the signer will do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -14,6 +14,9 @@ pub struct SignerNeeds {
     pub upload: bool,
     /// Listing the prefix (the browser, `ls`).
     pub browse: bool,
+    /// Share pages: writing, reading and deleting s3share's own pages (and listing the prefix,
+    /// for a folder's page).
+    pub pages: bool,
 }
 
 /// A prefix as it goes into an ARN or an `s3:prefix` condition: `*`, `?` and `$` are IAM
@@ -55,15 +58,75 @@ pub fn signer_policy(location: &S3Uri, needs: SignerNeeds) -> Value {
             "Resource": [objects_arn],
         }));
     }
+    if needs.pages {
+        statements.push(json!({
+            "Sid": "SharePages",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+            "Resource": [format!("{bucket_arn}/{PAGES_PREFIX}*")],
+        }));
+    }
     // Listing the prefix also lets a HEAD of a missing key answer 404 rather than 403, which the
     // "never replace silently" check of uploads needs.
-    if needs.browse || needs.upload {
+    if needs.browse || needs.upload || needs.pages {
         statements.push(json!({
             "Sid": "ListThePrefix",
             "Effect": "Allow",
             "Action": ["s3:ListBucket"],
             "Resource": [bucket_arn],
             "Condition": {"StringLike": {"s3:prefix": [format!("{}*", arn_literal(&location.key))]}},
+        }));
+    }
+    json!({
+        "Version": "2012-10-17",
+        "Statement": statements,
+    })
+}
+
+/// The guardrails AWS recommends for presigned links, as a bucket policy for `bucket`, ready to
+/// paste: every link dies `max_age` after it is signed (`s3:signatureAge`, in milliseconds),
+/// only over HTTPS (`aws:SecureTransport`), never with SigV2 (`s3:signatureversion`), and with
+/// `networks` only from them (`aws:SourceIp`). Deny statements only: they take nothing away from
+/// requests signed in the header by the bucket's own tools, except plain HTTP and SigV2.
+pub fn guardrail_policy(bucket: &str, max_age: std::time::Duration, networks: &[String]) -> Value {
+    let objects = format!("arn:aws:s3:::{bucket}/*");
+    let mut statements = vec![
+        json!({
+            "Sid": "LinksDieAfterMaxAge",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [objects],
+            "Condition": {"NumericGreaterThan": {"s3:signatureAge": u64::try_from(max_age.as_millis()).unwrap_or(u64::MAX)}},
+        }),
+        json!({
+            "Sid": "OnlyHttps",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [format!("arn:aws:s3:::{bucket}"), objects],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }),
+        json!({
+            "Sid": "NoSigV2",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [objects],
+            "Condition": {"StringEquals": {"s3:signatureversion": "AWS"}},
+        }),
+    ];
+    if !networks.is_empty() {
+        statements.push(json!({
+            "Sid": "LinksOnlyFromTheseNetworks",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": [objects],
+            "Condition": {
+                "NotIpAddress": {"aws:SourceIp": networks},
+                "StringEquals": {"s3:authType": "REST-QUERY-STRING"},
+            },
         }));
     }
     json!({
@@ -108,6 +171,7 @@ mod tests {
             SignerNeeds {
                 upload: true,
                 browse: true,
+                pages: false,
             },
         );
         let text = all.to_string();
@@ -127,10 +191,67 @@ mod tests {
             SignerNeeds {
                 upload: true,
                 browse: false,
+                pages: false,
             },
         );
         assert!(notes[0].contains("whole bucket s3://team"), "{notes:?}");
         assert!(notes[1].contains("ListBucketMultipartUploads"), "{notes:?}");
         assert!(policy_notes(&S3Uri::new("team", "a/"), SignerNeeds::default()).is_empty());
+    }
+
+    #[test]
+    fn the_guardrail_policy_reads_back_as_its_own_guardrails() {
+        use crate::trust::guardrails::{LinkContext, guardrails};
+        let policy = guardrail_policy(
+            "team",
+            std::time::Duration::from_secs(600),
+            &["203.0.113.0/24".to_owned()],
+        );
+        let ctx = LinkContext {
+            bucket: "team",
+            key: "a/b.pdf",
+            https: true,
+        };
+        let read = guardrails(&policy.to_string(), ctx).expect("json");
+        assert_eq!(
+            read.max_signature_age,
+            Some(std::time::Duration::from_secs(600))
+        );
+        assert!(read.refused.is_none(), "https SigV4 links still work");
+        assert_eq!(read.only_from, ["203.0.113.0/24"]);
+        let http = guardrails(
+            &policy.to_string(),
+            LinkContext {
+                https: false,
+                ..ctx
+            },
+        )
+        .expect("json");
+        assert!(http.refused.is_some(), "plain-HTTP links are refused");
+    }
+
+    #[test]
+    fn pages_get_their_own_prefix_and_nothing_wider() {
+        let p = signer_policy(
+            &S3Uri::new("team", "q3/"),
+            SignerNeeds {
+                pages: true,
+                ..SignerNeeds::default()
+            },
+        );
+        let pages = &p["Statement"][1];
+        assert_eq!(pages["Sid"], "SharePages");
+        assert_eq!(pages["Resource"][0], "arn:aws:s3:::team/.s3share/pages/*");
+        assert_eq!(
+            pages["Action"],
+            serde_json::json!(["s3:PutObject", "s3:GetObject", "s3:DeleteObject"])
+        );
+        // Writing stays off the prefix itself; a folder's page lists it.
+        assert_eq!(
+            p["Statement"][0]["Action"],
+            serde_json::json!(["s3:GetObject"])
+        );
+        assert_eq!(p["Statement"][2]["Action"][0], "s3:ListBucket");
+        assert_eq!(p["Statement"].as_array().map(Vec::len), Some(3));
     }
 }

@@ -11,6 +11,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 
 use crate::base::error::{Error, ErrorKind, HttpStatus, Result};
 use crate::client::connection::Connection;
+use crate::trust::guardrails::read_guardrails;
 
 /// What makes a bucket's objects reachable without a link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -467,7 +468,7 @@ pub async fn posture(conn: &Connection, bucket: &str) -> Result<Posture> {
     let (bpa, blocks) = reader.block_public_access().await?;
     let (policy, by_policy) = reader.policy(blocks).await?;
     let (acl, by_acl) = reader.acl(blocks).await?;
-    let facts = vec![
+    let mut facts = vec![
         bpa,
         policy,
         acl,
@@ -476,6 +477,20 @@ pub async fn posture(conn: &Connection, bucket: &str) -> Result<Posture> {
         reader.ownership().await?,
         reader.logging().await?,
     ];
+    // The bucket policy's rules for links, where it can be read (key "": any object).
+    if let Some(rails) = read_guardrails(conn, bucket, "").await {
+        let lines = rails.lines();
+        if lines.is_empty() {
+            facts.push(fact(
+                "Link guardrails",
+                "none: the bucket policy sets no rule for presigned links",
+                false,
+            ));
+        }
+        for line in lines {
+            facts.push(fact("Link guardrails", line, rails.refused.is_some()));
+        }
+    }
     Ok(Posture {
         bucket: bucket.to_owned(),
         verdict: verdict(&by_policy, &by_acl),

@@ -18,6 +18,8 @@ pub(crate) struct Handler {
     pub without_posture_reads: bool,
     /// Answer them with empty documents (as Ceph RGW answers some).
     pub empty_posture_documents: bool,
+    /// What `GetBucketPolicy` answers (none: `NoSuchBucketPolicy`).
+    pub bucket_policy: Option<String>,
 }
 
 /// Run a blocking disk step (fsyncs, renames) off the async workers.

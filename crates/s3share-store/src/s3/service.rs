@@ -8,13 +8,14 @@ use s3s::dto::{
     DeleteObjectInput, DeleteObjectOutput, GetBucketAclInput, GetBucketAclOutput,
     GetBucketEncryptionInput, GetBucketEncryptionOutput, GetBucketLocationInput,
     GetBucketLocationOutput, GetBucketLoggingInput, GetBucketLoggingOutput,
-    GetBucketOwnershipControlsInput, GetBucketOwnershipControlsOutput, GetBucketPolicyStatusInput,
-    GetBucketPolicyStatusOutput, GetBucketVersioningInput, GetBucketVersioningOutput,
-    GetObjectInput, GetObjectOutput, GetPublicAccessBlockInput, GetPublicAccessBlockOutput,
-    HeadBucketInput, HeadBucketOutput, HeadObjectInput, HeadObjectOutput, ListBucketsInput,
-    ListBucketsOutput, ListMultipartUploadsInput, ListMultipartUploadsOutput, ListObjectsV2Input,
-    ListObjectsV2Output, ListPartsInput, ListPartsOutput, PutObjectInput, PutObjectOutput,
-    UploadPartInput, UploadPartOutput,
+    GetBucketOwnershipControlsInput, GetBucketOwnershipControlsOutput, GetBucketPolicyInput,
+    GetBucketPolicyOutput, GetBucketPolicyStatusInput, GetBucketPolicyStatusOutput,
+    GetBucketVersioningInput, GetBucketVersioningOutput, GetObjectInput, GetObjectOutput,
+    GetPublicAccessBlockInput, GetPublicAccessBlockOutput, HeadBucketInput, HeadBucketOutput,
+    HeadObjectInput, HeadObjectOutput, ListBucketsInput, ListBucketsOutput,
+    ListMultipartUploadsInput, ListMultipartUploadsOutput, ListObjectsV2Input, ListObjectsV2Output,
+    ListPartsInput, ListPartsOutput, PutObjectInput, PutObjectOutput, UploadPartInput,
+    UploadPartOutput,
 };
 use s3s::{S3, S3Request, S3Response, S3Result};
 
@@ -116,6 +117,13 @@ impl S3 for Handler {
         req: S3Request<GetBucketPolicyStatusInput>,
     ) -> S3Result<S3Response<GetBucketPolicyStatusOutput>> {
         self.policy_status(&req.input.bucket).map(S3Response::new)
+    }
+
+    async fn get_bucket_policy(
+        &self,
+        req: S3Request<GetBucketPolicyInput>,
+    ) -> S3Result<S3Response<GetBucketPolicyOutput>> {
+        self.policy(&req.input.bucket).map(S3Response::new)
     }
 
     async fn get_bucket_acl(

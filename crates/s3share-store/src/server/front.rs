@@ -83,6 +83,7 @@ impl Front {
             region: opts.region.clone(),
             without_posture_reads: opts.extras.without_posture_reads,
             empty_posture_documents: opts.extras.empty_posture_documents,
+            bucket_policy: opts.extras.bucket_policy.clone(),
         });
         builder.set_auth(SharedAuth(auth.clone()));
         builder.set_config(Arc::new(s3s::config::StaticConfigProvider::new(Arc::new(

@@ -93,6 +93,13 @@ impl App {
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
 
         self.dialogs(&ctx);
+        if blocked && !self.dialog_open() {
+            // The window behind was drawn inert this frame, and egui finds what a click hits
+            // among the last frame's widgets (the modal's layer also stays on top until the
+            // frame after): draw one more frame now, or the next click lands on the inert
+            // window and is lost. A click on Close asks for that frame itself; Escape does not.
+            ctx.request_repaint();
+        }
         self.draw_toasts(&ctx);
         drop_overlay(&ctx, screen, self.listing.as_ref().map(Listing::location));
     }

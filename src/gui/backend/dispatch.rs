@@ -547,6 +547,12 @@ impl Backend {
                         .filter(|u| u.endpoint == endpoint)
                         .collect();
                     events.send(Event::UnfinishedUploads(unfinished)).await;
+                    // The expired pages this connection wrote are litter in the user's bucket;
+                    // one that cannot be deleted now is tried at the next start.
+                    match session.prune_pages().await {
+                        Ok(n) => tracing::debug!(deleted = n, "expired share pages"),
+                        Err(e) => tracing::debug!(error = %e.message(), "expired share pages kept"),
+                    }
                 }
                 Err(error) => events.send(Event::ConnectFailed { label, error }).await,
             }

@@ -86,7 +86,7 @@ fn link_line(r: &LinkRecord, now: SystemTime, check: Option<&str>) -> String {
     }
     if let Some(c) = check {
         line.push_str(" · ");
-        line.push_str(c);
+        line.push_str(&shown(c));
     }
     line.push(' ');
     line.push_str(&r.url);

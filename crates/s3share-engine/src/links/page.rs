@@ -90,8 +90,13 @@ pub fn is_page_key(key: &str) -> bool {
 }
 
 /// Sign a link for every object in `req.items`, write the page listing them and sign its link.
+/// `policy_max_age` is the bucket policy's `s3:signatureAge`, so the page states the real end.
 /// Nothing is recorded: the caller keeps it in the register ([`SharePage::record`]).
-pub async fn share_page(conn: &Connection, req: &PageRequest) -> Result<SharePage> {
+pub async fn share_page(
+    conn: &Connection,
+    req: &PageRequest,
+    policy_max_age: Option<std::time::Duration>,
+) -> Result<SharePage> {
     let bucket = one_bucket(&req.items)?;
     let objects = collect_objects(conn, bucket, &req.items).await?;
     let region = conn.bucket_region(bucket).await?;
@@ -119,7 +124,10 @@ pub async fn share_page(conn: &Connection, req: &PageRequest) -> Result<SharePag
             }
         })
         .collect();
-    let expires_at = creds.link_end(now, req.expires);
+    let expires_at = policy_max_age.map_or_else(
+        || creds.link_end(now, req.expires),
+        |age| creds.link_end(now, req.expires).min(now + age),
+    );
     let title = page_title(bucket, &req.items, &base, files.len());
     let html = render_page(&title, &files, expires_at);
     let size = html.len() as u64;
@@ -212,6 +220,9 @@ async fn collect_objects(
                 return Err(too_many(item));
             }
             out.extend(listed);
+            // Overlapping items (a folder and a file in it) count each file once.
+            out.sort_by(|a, b| a.key.cmp(&b.key));
+            out.dedup_by(|a, b| a.key == b.key);
         } else {
             if is_page_key(&item.key) {
                 return Err(Error::invalid(format!(

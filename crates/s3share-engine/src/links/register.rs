@@ -142,12 +142,18 @@ impl LinkRecord {
         self.expires_unix > unix(now)
     }
 
-    /// The page s3share wrote for this link, while it is still in the bucket.
+    /// The page s3share wrote for this link, while it is still in the bucket. Only a name
+    /// s3share gives its pages counts (`.s3share/pages/<16 hex>.html`): an entry edited by hand
+    /// can never point the clean-up at someone's file.
     pub fn page(&self) -> Option<S3Uri> {
-        self.page_key
-            .as_ref()
-            .filter(|_| !self.page_deleted)
-            .map(|key| S3Uri::new(self.bucket.clone(), key.clone()))
+        let key = self.page_key.as_ref().filter(|_| !self.page_deleted)?;
+        let name = key
+            .strip_prefix(crate::base::s3uri::PAGES_PREFIX)?
+            .strip_suffix(".html")?;
+        let ours = matches!(self.kind, LinkKind::Page | LinkKind::Request)
+            && name.len() == 16
+            && name.bytes().all(|b| b.is_ascii_hexdigit());
+        ours.then(|| S3Uri::new(self.bucket.clone(), key.clone()))
     }
 
     /// How to kill this link before it expires, in steps a person can take, most direct first.
@@ -442,5 +448,38 @@ mod tests {
         let steps = temp.how_to_revoke(&[], now);
         assert!(steps[0].contains("temporary credentials"), "{steps:?}");
         assert!(steps[1].contains("Revoke active sessions"), "{steps:?}");
+    }
+
+    #[test]
+    fn only_names_s3share_gives_its_pages_are_ever_cleaned_up() {
+        let with = |kind, key: &str| LinkRecord {
+            kind,
+            page_key: Some(key.to_owned()),
+            ..record("k", false, -10)
+        };
+        let ours = ".s3share/pages/0123456789abcdef.html";
+        assert_eq!(
+            with(LinkKind::Page, ours).page().map(|p| p.key),
+            Some(ours.to_owned())
+        );
+        assert!(with(LinkKind::Request, ours).page().is_some());
+        // Edited by hand: someone's file, another folder, a link that had no page.
+        assert!(with(LinkKind::Page, "reports/q3.pdf").page().is_none());
+        assert!(
+            with(LinkKind::Page, ".s3share/pages/../../q3.pdf")
+                .page()
+                .is_none()
+        );
+        assert!(
+            with(LinkKind::Page, ".s3share/pages/mine.html")
+                .page()
+                .is_none()
+        );
+        assert!(with(LinkKind::Link, ours).page().is_none());
+        let deleted = LinkRecord {
+            page_deleted: true,
+            ..with(LinkKind::Page, ours)
+        };
+        assert!(deleted.page().is_none());
     }
 }

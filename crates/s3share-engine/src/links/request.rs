@@ -192,7 +192,7 @@ impl UploadRequestForm {
 <body>
   <div class="card">
     <h1>Upload a file</h1>
-    <p>Files go to <code>{prefix}</code>, under their own names.</p>
+    <p>Files go to <code><bdi>{prefix}</bdi></code>, under their own names.</p>
     <p class="note">Up to {size} each{kind}. This page works until {until} (UTC).</p>
     <form id="upload" method="post" enctype="multipart/form-data" action="{action}">
 {hidden}      <p><input id="file" type="file" name="file" required></p>
@@ -226,6 +226,9 @@ impl UploadRequestForm {
       const key = form.elements["key"];
       // split/join, not replace: a name may hold "$&" or "$'", which replace reads as patterns.
       if (f && template.includes("${{filename}}")) key.value = template.split("${{filename}}").join(f.name);
+      // Only where the answer can be read (the page served by the store itself): elsewhere (a
+      // page saved to a file) the plain form post, whose answer the browser shows.
+      if (location.protocol === "file:" || new URL(form.action, location.href).origin !== location.origin) return;
       event.preventDefault();
       status.textContent = "Sending…";
       fetch(form.action, {{ method: "POST", body: new FormData(form) }})
@@ -240,9 +243,8 @@ impl UploadRequestForm {
             status.textContent = words[field("Code")] || ("Not stored: the server answered " + (field("Code") || answer.status) + (field("Message") ? ": " + field("Message") : "") + ".");
           }}
         }})
-        // Not reachable from this page's origin (a page saved to a file): the plain form post,
-        // whose answer the browser shows.
-        .catch(() => form.submit());
+        // Sent or not, the answer could not be read: never send the file a second time.
+        .catch(() => {{ status.textContent = "The storage server's answer could not be read: check with the person who asked whether the file arrived."; }});
     }});
   </script>
 </body>

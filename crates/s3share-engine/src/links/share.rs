@@ -95,7 +95,8 @@ impl ShareLink {
 
     /// The stderr note when the credentials cut the link short, with both times.
     pub fn cut_short_warning(&self) -> Option<String> {
-        self.cut_short().then(|| {
+        // When the bucket policy ends it sooner still, that is the warning that counts.
+        (self.cut_short() && self.policy_end.is_none()).then(|| {
             cut_short_warning(
                 self.signed_at,
                 self.requested.duration(),

@@ -54,7 +54,8 @@ impl Session {
         } else {
             self.guardrails(&page_key).await?
         };
-        let mut page = share_page(self.connection(), req).await?;
+        let age = rails.as_ref().and_then(|g| g.max_signature_age);
+        let mut page = share_page(self.connection(), req, age).await?;
         fold_guardrails(&mut page.link, rails.as_ref());
         page.link.register_note = self.record(page.record()).await;
         Ok(page)
@@ -178,9 +179,10 @@ fn fold_guardrails(link: &mut ShareLink, rails: Option<&Guardrails>) {
     };
     if let Some(age) = rails.max_signature_age {
         let end = link.signed_at + age;
-        if end < link.signed_at + link.requested.duration() {
+        // Sooner than asked, and not later than what else ends it (the credentials).
+        if end < link.signed_at + link.requested.duration() && end <= link.expires_at {
             link.policy_end = Some(end);
-            link.expires_at = link.expires_at.min(end);
+            link.expires_at = end;
         }
     }
     link.policy_notes = Guardrails {

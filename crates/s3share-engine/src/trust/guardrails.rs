@@ -180,9 +180,15 @@ fn read_statement(st: &Value, ctx: LinkContext<'_>, everyone: bool, out: &mut Gu
         Some(Rule::MaxAge(age)) => {
             out.max_signature_age = Some(out.max_signature_age.map_or(age, |a| a.min(age)));
         }
-        Some(Rule::OnlyFrom(nets)) => out.only_from.extend(nets),
+        // Two "only from" rules mean the overlap of their networks, which s3share does not
+        // work out: the second one is reported as a "may".
+        Some(Rule::OnlyFrom(nets)) if out.only_from.is_empty() => out.only_from = nets,
+        Some(Rule::OnlyThrough(ids)) if out.only_through.is_empty() => out.only_through = ids,
+        Some(Rule::OnlyFrom(nets) | Rule::OnlyThrough(nets)) => out.may.push(format!(
+            "a Deny statement{sid} also limits where links work from ({}): links may work from fewer places than listed",
+            nets.join(", ")
+        )),
         Some(Rule::NotFrom(nets)) => out.not_from.extend(nets),
-        Some(Rule::OnlyThrough(ids)) => out.only_through.extend(ids),
     }
 }
 
@@ -318,9 +324,15 @@ fn covers_get_object(st: &Value) -> bool {
 }
 
 fn covers_key(st: &Value, ctx: LinkContext<'_>) -> bool {
-    let arn = format!("arn:aws:s3:::{}/{}", ctx.bucket, ctx.key);
-    let matches =
-        |list: Option<&Value>| as_list(list).any(|r| r.as_str().is_some_and(|r| wildcard(r, &arn)));
+    // Any partition: aws, aws-cn, aws-us-gov.
+    let arns =
+        ["aws", "aws-cn", "aws-us-gov"].map(|p| format!("arn:{p}:s3:::{}/{}", ctx.bucket, ctx.key));
+    let matches = |list: Option<&Value>| {
+        as_list(list).any(|r| {
+            r.as_str()
+                .is_some_and(|r| arns.iter().any(|arn| wildcard(r, arn)))
+        })
+    };
     if st.get("NotResource").is_some() {
         !matches(st.get("NotResource"))
     } else {
@@ -480,6 +492,23 @@ mod tests {
         );
         assert_eq!(g.max_signature_age, Some(Duration::from_secs(300)));
         assert!(g.refused.is_none() && g.may.is_empty());
+    }
+
+    #[test]
+    fn two_network_rules_are_not_claimed_as_their_union_and_partitions_count() {
+        let g = read(
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/*",
+                "Condition":{"NotIpAddress":{"aws:SourceIp":"203.0.113.0/24"}}},
+               {"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::amzn-s3-demo-bucket/*",
+                "Condition":{"NotIpAddress":{"aws:SourceIp":"198.51.100.0/24"}}}"#,
+        );
+        assert_eq!(g.only_from, ["203.0.113.0/24"]);
+        assert!(g.may[0].contains("198.51.100.0/24") && g.may[0].contains("fewer places"));
+        let china = read(
+            r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws-cn:s3:::amzn-s3-demo-bucket/*",
+                "Condition":{"NumericGreaterThan":{"s3:signatureAge":60000}}}"#,
+        );
+        assert_eq!(china.max_signature_age, Some(Duration::from_secs(60)));
     }
 
     #[test]

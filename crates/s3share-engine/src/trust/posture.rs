@@ -477,13 +477,14 @@ pub async fn posture(conn: &Connection, bucket: &str) -> Result<Posture> {
         reader.ownership().await?,
         reader.logging().await?,
     ];
-    // The bucket policy's rules for links, where it can be read (key "": any object).
+    // The bucket policy's rules for links on the whole bucket, where it can be read (key "":
+    // rules on a single prefix show when a link there is made).
     if let Some(rails) = read_guardrails(conn, bucket, "").await {
         let lines = rails.lines();
         if lines.is_empty() {
             facts.push(fact(
                 "Link guardrails",
-                "none: the bucket policy sets no rule for presigned links",
+                "none for the whole bucket (a rule on one prefix shows when a link there is made)",
                 false,
             ));
         }

@@ -376,6 +376,14 @@ fn two_selected_rows_share_as_one_page_whose_link_lists_both() {
         .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     gui.step();
     gui.click("Share as one page (2)…");
+    gui.step();
+    assert!(
+        gui.app()
+            .share_dialog()
+            .is_some_and(|d| d.link.ready().is_none()),
+        "nothing is written before the person asks"
+    );
+    gui.click("Make the page");
     gui.step_until("the page's link checked", |app| {
         app.share_dialog()
             .is_some_and(|d| d.check.ready().is_some())

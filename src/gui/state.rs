@@ -153,9 +153,18 @@ impl Listing {
 
     pub fn add_page(&mut self, entries: Vec<Entry>, more: bool) {
         let start = self.rows.len();
+        // s3share's own folder of pages is not one of the person's folders (`ls` shows it).
+        let own = format!(
+            "{}/",
+            crate::engine::base::s3uri::PAGES_PREFIX
+                .split('/')
+                .next()
+                .unwrap_or_default()
+        );
         self.rows.extend(
             entries
                 .into_iter()
+                .filter(|e| !matches!(e, Entry::Prefix(p) if *p == own))
                 .map(|e| Row::from_entry(e, &self.prefix)),
         );
         self.folders += self.rows[start..].iter().filter(|r| r.folder).count();

@@ -571,9 +571,11 @@ impl App {
             }
             BrowserAction::Share(object) => self.open_share(object),
             BrowserAction::SharePage(items) => {
-                let mut d = ShareDialog::for_page(items, ExpiryPicker::new(self.default_expiry()));
-                self.sign(&mut d);
-                self.share = Some(d);
+                // Made when the person asks (Make the page): each one is written to the bucket.
+                self.share = Some(ShareDialog::for_page(
+                    items,
+                    ExpiryPicker::new(self.default_expiry()),
+                ));
             }
             BrowserAction::CopyLinks(objects) => {
                 let expiry = self.default_expiry();

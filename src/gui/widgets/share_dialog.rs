@@ -134,7 +134,11 @@ pub fn share_dialog_ui(
         ui.add_space(8.0);
 
         ui.label(egui::RichText::new("Link lifetime").strong());
-        if expiry_picker_ui(ui, &mut dialog.picker) && dialog.picker.value().is_ok() {
+        let picked = expiry_picker_ui(ui, &mut dialog.picker) && dialog.picker.value().is_ok();
+        if picked && !page {
+            action = Some(ShareDialogAction::Sign);
+        }
+        if page && make_page_button(ui, dialog) {
             action = Some(ShareDialogAction::Sign);
         }
         match &dialog.link {
@@ -196,6 +200,21 @@ pub fn share_dialog_ui(
         action = Some(ShareDialogAction::Close);
     }
     action
+}
+
+/// A page is an object written into the bucket and a live link: made when asked (this button),
+/// not on every change of lifetime. True when clicked.
+fn make_page_button(ui: &mut egui::Ui, dialog: &ShareDialog) -> bool {
+    if matches!(dialog.link, Loadable::Loading) {
+        return false;
+    }
+    let label = if matches!(dialog.link, Loadable::Ready(_)) {
+        "Make a new page with this lifetime"
+    } else {
+        "Make the page"
+    };
+    ui.add_enabled(dialog.picker.value().is_ok(), egui::Button::new(label))
+        .clicked()
 }
 
 /// The link, Copy, the link check and the QR code, once a link is signed.

@@ -276,7 +276,8 @@ impl Register {
             .map_err(|e| Error::local_io("lock", &lock_path, &e))?;
         let mut all = self.read()?;
         let cutoff = unix(SystemTime::now()) - KEEP_EXPIRED.as_secs().cast_signed();
-        all.retain(|r| r.expires_unix > cutoff);
+        // An entry whose page is still in a bucket stays until the page is cleaned up.
+        all.retain(|r| r.expires_unix > cutoff || r.page().is_some());
         let out = f(&mut all);
         let json = serde_json::to_vec_pretty(&all).map_err(|e| {
             Error::new(ErrorKind::LocalIo, "Could not encode the register of links")
@@ -310,7 +311,7 @@ impl Register {
     pub fn list(&self) -> Result<Vec<LinkRecord>> {
         let mut all = self.read()?;
         let cutoff = unix(SystemTime::now()) - KEEP_EXPIRED.as_secs().cast_signed();
-        all.retain(|r| r.expires_unix > cutoff);
+        all.retain(|r| r.expires_unix > cutoff || r.page().is_some());
         all.sort_by_key(|r| std::cmp::Reverse(r.created_unix));
         Ok(all)
     }

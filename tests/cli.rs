@@ -878,22 +878,9 @@ async fn a_folder_shared_as_one_page_opens_in_a_browser_with_every_file() {
     let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
     assert!(!dom.contains("<img"), "markup in a name stayed text: {dom}");
     let mut seen = Vec::new();
-    for row in dom.split("<a href=\"").skip(1) {
-        let (href, rest) = row.split_once('"').expect("href");
-        let name = rest
-            .split_once("<bdi>")
-            .and_then(|(_, r)| r.split_once("</bdi>"))
-            .expect("name")
-            .0;
-        let unescape = |s: &str| {
-            s.replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&quot;", "\"")
-                .replace("&amp;", "&")
-        };
-        let name = unescape(name);
+    for (name, href) in support::page_rows(&dom) {
         let body = http()
-            .get(unescape(href))
+            .get(href)
             .send()
             .await
             .expect("fetch")

@@ -28,30 +28,6 @@ async fn put(store: &TestServer, key: &str, body: &[u8]) {
     support::put(&store.conn(), key, body).await;
 }
 
-/// The page's rows as (name shown, link), HTML entities undone.
-fn rows(html: &str) -> Vec<(String, String)> {
-    html.split("<tr><td><a href=\"")
-        .skip(1)
-        .map(|row| {
-            let (href, rest) = row.split_once('"').expect("href ends");
-            let name = rest
-                .split_once("<bdi>")
-                .and_then(|(_, r)| r.split_once("</bdi>"))
-                .expect("a name")
-                .0;
-            (unescape(name), unescape(href))
-        })
-        .collect()
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_folder_of_hostile_names_is_one_page_that_lists_exactly_it() {
     let store = TestServer::start().await;
@@ -95,7 +71,7 @@ async fn a_folder_of_hostile_names_is_one_page_that_lists_exactly_it() {
     let html = resp.text().await.expect("page text");
     assert!(!html.contains("<script"), "a name escaped its escaping");
     assert!(html.contains("default-src 'none'"), "scripts are off");
-    let listed = rows(&html);
+    let listed = support::page_rows(&html);
     let names: Vec<&str> = listed.iter().map(|(n, _)| n.as_str()).collect();
     let wanted: Vec<&str> = expected.keys().map(String::as_str).collect();
     assert_eq!(names, wanted, "exactly the folder, in key order");

@@ -505,3 +505,27 @@ pub async fn presigned_get(conn: &Connection, key: &str, session_token: Option<&
     let addr = conn.object_address("shared", key, "us-east-1");
     s3share_engine::base::signing::presign(&creds, &presign_input("GET", &addr, &[])).into_url()
 }
+
+/// A share page's rows (in the page as written, or as a browser serialises it) as (name shown,
+/// link), HTML entities undone.
+pub fn page_rows(html: &str) -> Vec<(String, String)> {
+    let unescape = |s: &str| {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    };
+    html.split("<a href=\"")
+        .skip(1)
+        .map(|row| {
+            let (href, rest) = row.split_once('"').expect("href ends");
+            let name = rest
+                .split_once("<bdi>")
+                .and_then(|(_, r)| r.split_once("</bdi>"))
+                .expect("a name")
+                .0;
+            (unescape(name), unescape(href))
+        })
+        .collect()
+}

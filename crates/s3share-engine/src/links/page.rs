@@ -9,14 +9,14 @@ use std::time::SystemTime;
 use aws_sdk_s3::primitives::ByteStream;
 use time::OffsetDateTime;
 
-use super::register::{LinkKind, NewRecord, Signer};
-use super::share::{ShareLink, content_disposition, sign_get};
+use super::register::{LinkKind, NewRecord};
+use super::share::{ShareLink, content_disposition, head_readable, sign_get};
 use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::expiry::Expiry;
 use crate::base::s3uri::S3Uri;
 use crate::base::signing::{PresignedRequest, SigningCredentials};
 use crate::base::wording::{format_iso, html_escape, human_size, thousands};
-use crate::client::browse::{ObjectInfo, head_object, list_recursive_up_to};
+use crate::client::browse::{ObjectInfo, list_recursive_up_to};
 use crate::client::connection::Connection;
 
 pub use crate::base::s3uri::PAGES_PREFIX;
@@ -133,29 +133,17 @@ pub async fn share_page(
     let size = html.len() as u64;
     let (page_uri, request) =
         publish(conn, bucket, &region, &creds, html, req.expires, now).await?;
-    let page_key = page_uri.key.clone();
+    // Its end under the bucket policy is folded in by the caller, as for any link.
+    let page = ObjectInfo {
+        key: page_uri.key.clone(),
+        size,
+        last_modified: Some(OffsetDateTime::from(now)),
+        storage_class: None,
+        content_type: Some(PAGE_CONTENT_TYPE.to_owned()),
+        etag: None,
+    };
     Ok(SharePage {
-        link: ShareLink {
-            request,
-            object_uri: page_uri,
-            object: ObjectInfo {
-                key: page_key,
-                size,
-                last_modified: Some(OffsetDateTime::from(now)),
-                storage_class: None,
-                content_type: Some(PAGE_CONTENT_TYPE.to_owned()),
-                etag: None,
-            },
-            requested: req.expires,
-            signed_at: now,
-            expires_at,
-            credentials_expire_at: creds.expires_at,
-            signer: Signer::of(conn, &creds),
-            endpoint: conn.endpoint_label(),
-            register_note: None,
-            policy_end: None,
-            policy_notes: Vec::new(),
-        },
+        link: ShareLink::signed(conn, &creds, request, (page_uri, page), req.expires, now),
         files,
         title,
     })
@@ -229,17 +217,7 @@ async fn collect_objects(
                     "This is one of s3share's own pages; share the files it lists instead: {item}"
                 )));
             }
-            let info = head_object(conn, item).await.map_err(|e| {
-                if e.kind() == ErrorKind::AccessDenied {
-                    Error::new(
-                        ErrorKind::AccessDenied,
-                        format!("The link's signer has no permission to read this object, so its link would not work: {item}"),
-                    )
-                    .with_detail(e.detail().unwrap_or_default().to_owned())
-                } else {
-                    e
-                }
-            })?;
+            let info = head_readable(conn, item).await?;
             out.push(info);
         }
         if out.len() > MAX_PAGE_FILES {

@@ -55,6 +55,33 @@ pub struct ShareLink {
 }
 
 impl ShareLink {
+    /// The link `request` to `target` (its address and what it is), signed at `now` with
+    /// `creds` for `requested`: it ends then, or when the credentials do.
+    pub(super) fn signed(
+        conn: &Connection,
+        creds: &SigningCredentials,
+        request: PresignedRequest,
+        target: (S3Uri, ObjectInfo),
+        requested: Expiry,
+        now: SystemTime,
+    ) -> Self {
+        let (object_uri, object) = target;
+        Self {
+            request,
+            object_uri,
+            object,
+            requested,
+            signed_at: now,
+            expires_at: creds.link_end(now, requested),
+            credentials_expire_at: creds.expires_at,
+            signer: Signer::of(conn, creds),
+            endpoint: conn.endpoint_label(),
+            register_note: None,
+            policy_end: None,
+            policy_notes: Vec::new(),
+        }
+    }
+
     pub fn url(&self) -> &str {
         self.request.url()
     }
@@ -138,17 +165,7 @@ pub async fn share(conn: &Connection, req: &ShareRequest) -> Result<ShareLink> {
         .as_deref()
         .map(content_disposition)
         .transpose()?;
-    let object = head_object(conn, &req.object).await.map_err(|e| {
-        if e.kind() == ErrorKind::AccessDenied {
-            Error::new(
-                ErrorKind::AccessDenied,
-                format!("The link's signer has no permission to read this object, so the link would not work: {}", req.object),
-            )
-            .with_detail(e.detail().unwrap_or_default().to_owned())
-        } else {
-            e
-        }
-    })?;
+    let object = head_readable(conn, &req.object).await?;
     let region = conn.bucket_region(&req.object.bucket).await?;
     let creds = conn.signing_credentials().await?;
     let now = req.now.unwrap_or_else(SystemTime::now);
@@ -159,20 +176,28 @@ pub async fn share(conn: &Connection, req: &ShareRequest) -> Result<ShareLink> {
         req.expires,
         now,
     );
-    let expires_at = creds.link_end(now, req.expires);
-    Ok(ShareLink {
+    Ok(ShareLink::signed(
+        conn,
+        &creds,
         request,
-        object_uri: req.object.clone(),
-        object,
-        requested: req.expires,
-        signed_at: now,
-        expires_at,
-        credentials_expire_at: creds.expires_at,
-        signer: Signer::of(conn, &creds),
-        endpoint: conn.endpoint_label(),
-        register_note: None,
-        policy_end: None,
-        policy_notes: Vec::new(),
+        (req.object.clone(), object),
+        req.expires,
+        now,
+    ))
+}
+
+/// HEAD `object`, saying in words when the signer may not read it (its link could not work).
+pub(super) async fn head_readable(conn: &Connection, object: &S3Uri) -> Result<ObjectInfo> {
+    head_object(conn, object).await.map_err(|e| {
+        if e.kind() == ErrorKind::AccessDenied {
+            Error::new(
+                ErrorKind::AccessDenied,
+                format!("The link's signer has no permission to read this object, so the link would not work: {object}"),
+            )
+            .with_detail(e.detail().unwrap_or_default().to_owned())
+        } else {
+            e
+        }
     })
 }
 

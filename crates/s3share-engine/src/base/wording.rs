@@ -154,6 +154,17 @@ pub fn format_iso(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// "3 December 2026, 14:41 UTC": a time for people anywhere (the pages s3share writes, which
+/// are read in any time zone).
+pub fn format_utc_words(at: OffsetDateTime) -> String {
+    let fmt = time::macros::format_description!(
+        "[day padding:none] [month repr:long] [year], [hour]:[minute] UTC"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&fmt)
+        .unwrap_or_else(|_| format_iso(at))
+}
+
 /// Text safe inside HTML, in an element or a quoted attribute.
 pub fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -15,7 +15,7 @@ use crate::base::error::{Error, ErrorKind, Result};
 use crate::base::expiry::Expiry;
 use crate::base::s3uri::S3Uri;
 use crate::base::signing::{PresignedRequest, SigningCredentials};
-use crate::base::wording::{format_iso, html_escape, human_size, thousands};
+use crate::base::wording::{format_iso, format_utc_words, html_escape, human_size, thousands};
 use crate::client::browse::{ObjectInfo, list_recursive_up_to};
 use crate::client::connection::Connection;
 
@@ -298,11 +298,7 @@ pub fn render_page(title: &str, files: &[PageFile], expires_at: SystemTime) -> S
     let total: u64 = files.iter().map(|f| f.size).sum();
     let end = OffsetDateTime::from(expires_at);
     let until = format_iso(end);
-    let when = end
-        .format(time::macros::format_description!(
-            "[day padding:none] [month repr:long] [year], [hour]:[minute] UTC"
-        ))
-        .unwrap_or_else(|_| until.clone());
+    let when = format_utc_words(end);
     format!(
         r#"<!doctype html>
 <html lang="en">

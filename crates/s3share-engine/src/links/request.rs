@@ -12,7 +12,9 @@ use crate::base::error::{Error, Result};
 use crate::base::expiry::Expiry;
 use crate::base::s3uri::S3Uri;
 use crate::base::signing::{PostPolicyInput, PresignedPost, PresignedRequest, presign_post};
-use crate::base::wording::{describe_deadline, format_iso, html_escape, size_as_chosen};
+use crate::base::wording::{
+    describe_deadline, format_iso, format_utc_words, html_escape, size_as_chosen,
+};
 use crate::client::connection::Connection;
 use crate::client::presets::Preset;
 
@@ -193,7 +195,7 @@ impl UploadRequestForm {
   <div class="card">
     <h1>Upload a file</h1>
     <p>Files go to <code><bdi>{prefix}</bdi></code>, under their own names.</p>
-    <p class="note">Up to {size} each{kind}. This page works until {until} (UTC).</p>
+    <p class="note">Up to {size} each{kind}. This page works until <time datetime="{iso}">{until}</time>.</p>
     <form id="upload" method="post" enctype="multipart/form-data" action="{action}">
 {hidden}      <p><input id="file" type="file" name="file" required></p>
       <p id="warn"></p>
@@ -257,7 +259,8 @@ impl UploadRequestForm {
                 .as_deref()
                 .map(|t| format!(", of type {}", html_escape(t)))
                 .unwrap_or_default(),
-            until = html_escape(&format_iso(until)),
+            iso = html_escape(&format_iso(until)),
+            until = html_escape(&format_utc_words(until)),
             action = html_escape(&self.post.action),
             max = self.max_size,
         )

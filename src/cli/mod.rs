@@ -270,7 +270,8 @@ pub struct TransferArgs {
     /// Size of each part or range (grown to fit 10,000 parts) [default: 16MiB].
     #[arg(long, value_name = "SIZE")]
     pub part_size: Option<String>,
-    /// Parts or ranges in flight at once [default: 4].
+    /// Parts or ranges in flight at most; a download starts with one range and adds more
+    /// while they make it faster [default: 4].
     #[arg(long, value_name = "N")]
     pub parallel: Option<usize>,
 }

@@ -103,7 +103,7 @@ async fn resets_are_retried_and_the_upload_completes() {
         Faults {
             reset_every: Some(3),
             reset_after: 2 * MIB as u64,
-            upstream_rate: None,
+            ..Faults::default()
         },
     )
     .await;
@@ -234,5 +234,41 @@ async fn an_object_replaced_mid_download_never_leaves_a_mixed_file() {
         sha256(&std::fs::read(&dest).expect("read")),
         sha256(&new),
         "all of the new version, none of the old"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_adds_streams_while_they_make_it_faster() {
+    // A distant server: every connection is held to 3 MiB/s, so each range in flight adds
+    // speed, and the download should find out and go up to its four.
+    let store = TestServer::start().await;
+    let proxy = Proxy::start(
+        &store.store.endpoint_url(),
+        Faults {
+            downstream_rate: Some(3 * MIB as u64),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let bytes = pattern(30 * MIB, 43);
+    support::put(&store.conn(), "far.bin", &bytes).await;
+    let conn = support::conn_to(&proxy.endpoint(), store.store.credentials());
+    let session = s3share_engine::ops::Session::new(conn, None, small_parts(None, 4));
+    let dest = store.scratch().join("far.bin");
+    let progress = TransferProgress::new();
+    session
+        .download(
+            &S3Uri::new("shared", "far.bin"),
+            &dest,
+            Clash::Refuse,
+            &progress,
+        )
+        .await
+        .expect("download");
+    assert_eq!(sha256(&std::fs::read(&dest).expect("read")), sha256(&bytes));
+    assert!(
+        proxy.peak_connections() >= 3,
+        "streams in flight at most: {}",
+        proxy.peak_connections()
     );
 }

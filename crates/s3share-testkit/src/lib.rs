@@ -283,6 +283,9 @@ pub struct Faults {
     pub reset_after: u64,
     /// Cap the upstream rate (bytes per second) of every connection.
     pub upstream_rate: Option<u64>,
+    /// Cap the downstream rate (bytes per second) of every connection: a distant server, where
+    /// each stream gets a share and more streams go faster.
+    pub downstream_rate: Option<u64>,
 }
 
 /// A TCP proxy on 127.0.0.1:0 in front of a store: counts the bytes each way, can reset
@@ -295,6 +298,8 @@ pub struct Proxy {
     /// Server to client bytes.
     pub down: std::sync::Arc<std::sync::atomic::AtomicU64>,
     pub resets: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Connections carrying bytes now, and the most there were at once.
+    open: std::sync::Arc<[std::sync::atomic::AtomicU64; 2]>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -316,8 +321,14 @@ impl Proxy {
             Arc::new(AtomicU64::new(0)),
             Arc::new(AtomicU64::new(0)),
         );
-        let (to_target, up_count, down_count, reset_count) =
-            (target.clone(), up.clone(), down.clone(), resets.clone());
+        let open = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+        let (to_target, up_count, down_count, reset_count, open_count) = (
+            target.clone(),
+            up.clone(),
+            down.clone(),
+            resets.clone(),
+            open.clone(),
+        );
         let task = tokio::spawn(async move {
             let mut accepted = 0u64;
             while let Ok((client, _)) = listener.accept().await {
@@ -326,13 +337,20 @@ impl Proxy {
                 let doomed = faults
                     .reset_every
                     .is_some_and(|every| accepted.is_multiple_of(every));
-                tokio::spawn(relay(
+                let open = open_count.clone();
+                let carry = relay(
                     client,
                     to,
                     doomed.then_some(faults.reset_after),
-                    faults.upstream_rate,
+                    (faults.upstream_rate, faults.downstream_rate),
                     [up_count.clone(), down_count.clone(), reset_count.clone()],
-                ));
+                );
+                tokio::spawn(async move {
+                    let now = open[0].fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    open[1].fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+                    carry.await;
+                    open[0].fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                });
             }
         });
         Self {
@@ -341,6 +359,7 @@ impl Proxy {
             up,
             down,
             resets,
+            open,
             task,
         }
     }
@@ -368,15 +387,20 @@ impl Proxy {
     pub fn resets(&self) -> u64 {
         self.resets.load(std::sync::atomic::Ordering::Relaxed)
     }
+
+    /// The most connections that were open through the proxy at once.
+    pub fn peak_connections(&self) -> u64 {
+        self.open[1].load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Carry one connection both ways, counting; reset it after `reset_after` bytes upstream, and
-/// hold its upstream to `rate` bytes a second.
+/// hold each way to its rate in bytes a second.
 async fn relay(
     client: tokio::net::TcpStream,
     to: std::net::SocketAddr,
     reset_after: Option<u64>,
-    rate: Option<u64>,
+    (rate, down_rate): (Option<u64>, Option<u64>),
     [up, down, resets]: [std::sync::Arc<std::sync::atomic::AtomicU64>; 3],
 ) {
     use std::sync::atomic::Ordering;
@@ -419,6 +443,8 @@ async fn relay(
     let downstream = async {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
         let mut buf = vec![0u8; 64 * 1024];
+        let mut carried = 0u64;
+        let started = std::time::Instant::now();
         loop {
             let Ok(k) = sr.read(&mut buf).await else {
                 return;
@@ -427,9 +453,16 @@ async fn relay(
                 let _ = cw.shutdown().await;
                 return;
             }
+            carried += k as u64;
             down.fetch_add(k as u64, Ordering::Relaxed);
             if cw.write_all(&buf[..k]).await.is_err() {
                 return;
+            }
+            if let Some(rate) = down_rate {
+                let due = std::time::Duration::from_secs_f64(carried as f64 / rate as f64);
+                if let Some(wait) = due.checked_sub(started.elapsed()) {
+                    tokio::time::sleep(wait).await;
+                }
             }
         }
     };

@@ -8,8 +8,10 @@
 pub mod download;
 pub mod names;
 pub mod progress;
+pub mod ramp;
 pub mod resume;
 pub mod retry;
+pub mod saver;
 pub mod settings;
 pub mod upload;
 

@@ -8,6 +8,7 @@ pub mod local_paths;
 pub mod ranges;
 pub mod single;
 pub mod target;
+mod writer;
 
 use std::ffi::OsStr;
 use std::sync::Arc;

@@ -11,18 +11,26 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use futures_util::{StreamExt as _, TryStreamExt as _};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
 use super::folder::{Folder, Kind, Scratch, identity};
+use super::writer::FileWriter;
 use crate::base::blocking::run_blocking_io;
 use crate::base::error::{Error, ErrorKind, Result, source_chain};
 use crate::base::s3uri::S3Uri;
 use crate::client::browse::{ObjectInfo, head_object};
 use crate::client::connection::Connection;
 use crate::transfer::Progress;
+use crate::transfer::ramp::Ramp;
 use crate::transfer::retry::{backoff, transient};
+use crate::transfer::saver::StateSaver;
 use crate::transfer::settings::TransferSettings;
 
 /// The start of every partial file's name.
@@ -67,14 +75,16 @@ enum RangeError {
     Permanent(Error),
 }
 
-/// Fetch `len` bytes at `offset` into the partial file.
+/// Fetch `len` bytes at `offset`, queued for the partial file's writer as they come: a read
+/// the size of a write goes as it is, smaller ones are gathered first. Returns once every
+/// byte is queued (the caller waits for the writer before counting the range as done).
 async fn fetch_range(
     conn: &Connection,
     object: &S3Uri,
     etag: &str,
-    (partial, file): (&Path, &Arc<std::fs::File>),
+    (partial, writer): (&Path, &FileWriter),
     (offset, len): (u64, u64),
-    progress: Progress<'_>,
+    (progress, received): (Progress<'_>, &AtomicU64),
 ) -> std::result::Result<(), (RangeError, u64)> {
     let target = object.to_string();
     let (client, _) = conn
@@ -104,19 +114,14 @@ async fn fetch_range(
             ));
         }
     };
-    let io = |e: std::io::Error, got: u64| {
+    let stopped = |e: std::io::Error, got: u64| {
         (
             RangeError::Permanent(Error::local_io("write", partial, &e)),
             got,
         )
     };
-    // Written at its place in a few large positioned writes, off the async workers.
-    let write = |buf: Vec<u8>, at: u64| {
-        let file = file.clone();
-        async move { run_blocking_io(move || write_all_at(&file, &buf, at)).await }
-    };
     let mut got = 0u64;
-    let mut pending: Vec<u8> = Vec::with_capacity(WRITE_AT_ONCE);
+    let mut pending = BytesMut::new();
     while let Some(chunk) = resp.body.next().await {
         let chunk = chunk.map_err(|e| {
             let err = Error::new(
@@ -135,20 +140,30 @@ async fn fetch_range(
                 got + pending.len() as u64,
             ));
         }
-        pending.extend_from_slice(&chunk);
         progress.add(chunk.len() as u64);
-        if pending.len() >= WRITE_AT_ONCE {
-            let n = pending.len() as u64;
-            let buf = std::mem::replace(&mut pending, Vec::with_capacity(WRITE_AT_ONCE));
-            write(buf, offset + got).await.map_err(|e| io(e, got + n))?;
-            got += n;
-        }
+        received.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        let data = if pending.is_empty() && chunk.len() >= WRITE_AT_ONCE {
+            chunk
+        } else {
+            pending.extend_from_slice(&chunk);
+            if pending.len() < WRITE_AT_ONCE {
+                continue;
+            }
+            pending.split().freeze()
+        };
+        let n = data.len() as u64;
+        writer
+            .write(offset + got, data)
+            .await
+            .map_err(|e| stopped(e, got + n))?;
+        got += n;
     }
     if !pending.is_empty() {
         let n = pending.len() as u64;
-        write(pending, offset + got)
+        writer
+            .write(offset + got, pending.freeze())
             .await
-            .map_err(|e| io(e, got + n))?;
+            .map_err(|e| stopped(e, got + n))?;
         got += n;
     }
     if got != len {
@@ -161,7 +176,8 @@ async fn fetch_range(
     Ok(())
 }
 
-/// Bytes gathered before one positioned write.
+/// Bytes gathered before one positioned write. A fast connection's reads are larger (about
+/// 400 KiB on the sink) and go as they come, without a copy.
 const WRITE_AT_ONCE: usize = 256 * 1024;
 
 /// The size of each range: the part size at least, larger for large objects (fewer requests,
@@ -172,22 +188,6 @@ fn range_size(size: u64, settings: &TransferSettings) -> u64 {
         .div_ceil(1024 * 1024)
         .saturating_mul(1024 * 1024)
         .clamp(settings.part_size.max(1024 * 1024), 256 * 1024 * 1024)
-}
-
-fn write_all_at(file: &std::fs::File, buf: &[u8], at: u64) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        std::os::unix::fs::FileExt::write_all_at(file, buf, at)
-    }
-    #[cfg(windows)]
-    {
-        let mut done = 0;
-        while done < buf.len() {
-            done +=
-                std::os::windows::fs::FileExt::seek_write(file, &buf[done..], at + done as u64)?;
-        }
-        Ok(())
-    }
 }
 
 /// Save which ranges are done: atomically (0600), but without an fsync of its own — a state
@@ -276,10 +276,15 @@ struct Ranged<'a> {
     conn: &'a Connection,
     object: &'a S3Uri,
     partial_path: PathBuf,
-    file: Arc<std::fs::File>,
+    writer: FileWriter,
+    /// Every byte received, retries included: what the ramp measures.
+    received: AtomicU64,
     state_path: Option<&'a Path>,
     settings: &'a TransferSettings,
 }
+
+/// How often the ramp looks at the rate.
+const RAMP_TICK: Duration = Duration::from_millis(50);
 
 impl Ranged<'_> {
     /// Fetch range `i` of `state`, retrying transient failures.
@@ -299,16 +304,13 @@ impl Ranged<'_> {
                 self.conn,
                 self.object,
                 &state.etag,
-                (&self.partial_path, &self.file),
+                (&self.partial_path, &self.writer),
                 range,
-                progress,
+                (progress, &self.received),
             )
             .await
             {
-                Ok(()) => {
-                    progress.part_done();
-                    return Ok(i);
-                }
+                Ok(()) => return Ok(i),
                 Err((RangeError::Transient(e), moved)) => {
                     progress.take_back(moved);
                     attempt += 1;
@@ -326,38 +328,80 @@ impl Ranged<'_> {
         }
     }
 
-    /// Fetch every range `state` lacks, in parallel, saving which are done after each.
+    /// Fetch every range `state` lacks, as many at once as pay (the [`Ramp`], up to the
+    /// settings' `parallel`), saving which are done (in the background) as each reaches the
+    /// file.
     async fn fetch_rest(
         &self,
         state: PartialState,
         progress: Progress<'_>,
     ) -> std::result::Result<(), RangeError> {
         let count = state.size.div_ceil(state.chunk);
-        let pending: Vec<u64> = (0..count).filter(|i| !state.done.contains(i)).collect();
-        let mut saved = state;
-        let want = saved.clone();
-        futures_util::stream::iter(pending)
-            .map(|i| {
-                let want = &want;
-                async move { self.fetch(want, i, progress).await }
-            })
-            .buffer_unordered(self.settings.parallel.max(1))
-            .try_for_each(|i| {
-                saved.done.insert(i);
-                let snapshot = saved.clone();
-                let path = self.state_path.map(Path::to_owned);
-                // Written on the blocking pool, as an upload's state is, not on an async worker.
+        let mut pending = (0..count).filter(|i| !state.done.contains(i));
+        let want = &state;
+        let save = self.state_path.map(|path| {
+            let path = path.to_owned();
+            move |snapshot: PartialState| {
+                let path = path.clone();
                 async move {
-                    let Some(path) = path else {
-                        return Ok(());
-                    };
                     let at = path.clone();
                     run_blocking_io(move || save_state(&at, &snapshot))
                         .await
-                        .map_err(|e| RangeError::Permanent(Error::local_io("write", &path, &e)))
+                        .map_err(|e| Error::local_io("write", &path, &e))
                 }
-            })
-            .await
+            }
+        });
+        let saver = StateSaver::start(state.clone(), save);
+        let mut ramp = Ramp::new(self.settings.parallel);
+        let mut streams = FuturesUnordered::new();
+        // Ranges fully received, waiting for the writer to have written them.
+        let mut landing = FuturesUnordered::new();
+        let mut tick = tokio::time::interval(RAMP_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let fetched = loop {
+            while streams.len() < ramp.limit()
+                && let Some(i) = pending.next()
+            {
+                streams.push(self.fetch(want, i, progress));
+            }
+            if streams.is_empty() && landing.is_empty() {
+                break Ok(());
+            }
+            tokio::select! {
+                Some(fetched) = streams.next(), if !streams.is_empty() => match fetched {
+                    Ok(i) => landing.push(async move { self.writer.written().await.map(|()| i) }),
+                    Err(e) => break Err(e),
+                },
+                Some(written) = landing.next(), if !landing.is_empty() => match written {
+                    Ok(i) => {
+                        progress.part_done();
+                        saver.update(|s| {
+                            s.done.insert(i);
+                        });
+                    }
+                    Err(e) => {
+                        break Err(RangeError::Permanent(Error::local_io(
+                            "write",
+                            &self.partial_path,
+                            &e,
+                        )));
+                    }
+                },
+                _ = tick.tick() => {
+                    let before = ramp.limit();
+                    let now = ramp.observe(Instant::now(), self.received.load(Ordering::Relaxed));
+                    if now != before {
+                        tracing::debug!(streams = now, "ranges in flight");
+                    }
+                }
+            }
+        };
+        drop((streams, landing));
+        // A state that could not be saved only costs a resume; the download goes on.
+        if let (_, Some(e)) = saver.finish().await {
+            tracing::warn!("the download's state could not be saved, so it cannot resume: {e}");
+        }
+        fetched
     }
 }
 
@@ -414,12 +458,18 @@ pub async fn download_ranged(
             conn,
             object,
             partial_path: scratch.path(),
-            file: file.clone(),
+            writer: FileWriter::start(file.clone())
+                .map_err(|e| Error::local_io("write in", folder.path(), &e))?,
+            received: AtomicU64::new(0),
             state_path: state_path.as_deref(),
             settings,
         };
         let etag = state.etag.clone();
-        match job.fetch_rest(state, progress).await {
+        let fetched = job.fetch_rest(state, progress).await;
+        // The writer's handle on the file is closed before the file is checked, renamed or
+        // removed (Windows refuses both while a handle is open).
+        job.writer.finish().await;
+        match fetched {
             Ok(()) => {
                 // Like curl and browsers, ranges are not fsynced as they land (that doubled the
                 // time). A crash or kill loses nothing written; a power cut could lose ranges the

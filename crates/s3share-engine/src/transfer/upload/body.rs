@@ -18,6 +18,8 @@ use crate::transfer::Progress;
 
 /// Bytes read at a time: large enough for few thread hops, small for memory.
 const CHUNK: usize = 512 * 1024;
+/// Bytes read at a time for a checksum.
+const SUM_CHUNK: usize = 128 * 1024;
 /// Chunks read ahead of the sending, per body.
 const AHEAD: usize = 2;
 
@@ -52,8 +54,10 @@ async fn checksum_range(
     len: u64,
     algorithm: ChecksumAlgorithm,
 ) -> std::io::Result<String> {
-    // Allocated before the hop, as in `range_stream`, so the blocking threads keep no arenas.
-    let mut buf = vec![0u8; 1024 * 1024];
+    // Allocated before the hop, as in `range_stream`, so the blocking threads keep no arenas;
+    // small enough to stay in the core's cache between the read that fills it and the CRC
+    // that reads it.
+    let mut buf = vec![0u8; SUM_CHUNK];
     run_blocking_io(move || {
         let mut crc = 0u32;
         let mut sha = sha2::Sha256::new();
@@ -77,6 +81,42 @@ async fn checksum_range(
     .await
 }
 
+/// The chunk buffers of one body, used again once the HTTP client has sent them: a fresh
+/// buffer for every chunk was zeroed by the allocator and faulted in page by page, 5 % of an
+/// upload's CPU on the sink.
+#[derive(Clone, Default)]
+struct ChunkPool(Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
+
+impl ChunkPool {
+    /// A buffer of `n` bytes: one sent before, or a new one.
+    fn take(&self, n: usize) -> Vec<u8> {
+        let mut buf = s3share_core::lock(&self.0).pop().unwrap_or_default();
+        buf.resize(n, 0);
+        buf
+    }
+}
+
+/// A chunk of a body that goes back to its pool when the client is done with it.
+struct PooledChunk {
+    buf: Vec<u8>,
+    pool: ChunkPool,
+}
+
+impl AsRef<[u8]> for PooledChunk {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl Drop for PooledChunk {
+    fn drop(&mut self) {
+        let mut free = s3share_core::lock(&self.pool.0);
+        if free.len() <= AHEAD {
+            free.push(std::mem::take(&mut self.buf));
+        }
+    }
+}
+
 /// `len` bytes of `file` at `offset` as a body: each chunk read by one short task on the
 /// blocking pool (one copy, from the page cache into the chunk that goes out), a couple of
 /// chunks ahead of the sending. No thread is held between chunks, so many bodies at once never
@@ -95,16 +135,19 @@ fn range_stream(
             )
         })
         .collect();
+    let pool = ChunkPool::default();
     futures_util::stream::iter(starts)
         .map(move |(at, n)| {
             let file = file.clone();
-            // Allocated here, on an async worker, not on the blocking thread: glibc gives each
+            // Taken here, on an async worker, not on the blocking thread: glibc gives each
             // thread that allocates its own arena, and a pool of them each keeping freed chunks
             // doubled the peak memory of an upload.
-            let mut buf = vec![0u8; n];
+            let mut buf = pool.take(n);
+            let pool = pool.clone();
             async move {
                 tokio::task::spawn_blocking(move || {
-                    read_exact_at(&file, &mut buf, at).map(|()| Bytes::from(buf))
+                    read_exact_at(&file, &mut buf, at)
+                        .map(|()| Bytes::from_owner(PooledChunk { buf, pool }))
                 })
                 .await
                 .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))

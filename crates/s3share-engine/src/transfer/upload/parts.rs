@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_s3::types::{
     ChecksumAlgorithm as SdkChecksum, CompletedMultipartUpload, CompletedPart,
 };
-use futures_util::{StreamExt as _, TryStreamExt as _};
+use futures_util::StreamExt as _;
 
 use super::body::{Unchanged, checksum_handle, put_body};
 use super::source::{
@@ -29,6 +29,7 @@ use crate::client::http::{network_error, response_error};
 use crate::transfer::Progress;
 use crate::transfer::resume::{DonePart, ResumeDir, UploadState};
 use crate::transfer::retry::{backoff, transient};
+use crate::transfer::saver::StateSaver;
 use crate::transfer::settings::{MAX_OBJECT, TransferSettings, part_range, part_size_for};
 
 fn modified_nanos(stamp: &FileStamp) -> i128 {
@@ -320,8 +321,9 @@ async fn upload_part(job: &PartJob<'_>, n: u32, progress: Progress<'_>) -> Resul
     }
 }
 
-/// Send `pending` parts, `parallel` at once, saving the state after each; returns how it
-/// ended and the state with every part that was done.
+/// Send `pending` parts, `parallel` at once, the state saved beside them as parts finish;
+/// returns how it ended and the state with every part that was done. A state that could not
+/// be saved does not stop the upload (it would only have served a resume): it is a warning.
 async fn send_parts(
     job: &PartJob<'_>,
     pending: Vec<u32>,
@@ -329,28 +331,33 @@ async fn send_parts(
     parallel: usize,
     progress: Progress<'_>,
 ) -> (Result<()>, UploadState) {
-    let saved = std::sync::Mutex::new(job.state.clone());
-    let result: Result<()> = futures_util::stream::iter(pending)
+    let save = states.cloned().map(|st| {
+        move |state: UploadState| {
+            let st = st.clone();
+            async move { st.save_blocking(state).await }
+        }
+    });
+    let saver = StateSaver::start(job.state.clone(), save);
+    let mut parts = futures_util::stream::iter(pending)
         .map(|n| async move { upload_part(job, n, progress).await.map(|p| (n, p)) })
-        .buffer_unordered(parallel.max(1))
-        .try_for_each(|(n, part)| {
-            let snapshot = {
-                let mut s = s3share_core::lock(&saved);
+        .buffer_unordered(parallel.max(1));
+    let mut result = Ok(());
+    while let Some(done) = parts.next().await {
+        match done {
+            Ok((n, part)) => saver.update(|s| {
                 s.parts.insert(n, part);
-                s.clone()
-            };
-            let states = states.cloned();
-            async move {
-                match states {
-                    Some(st) => st.save_blocking(snapshot).await,
-                    None => Ok(()),
-                }
+            }),
+            Err(e) => {
+                result = Err(e);
+                break;
             }
-        })
-        .await;
-    let state = saved
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+    drop(parts);
+    let (state, failed) = saver.finish().await;
+    if let Some(e) = failed {
+        tracing::warn!("the upload's state could not be saved, so it cannot resume: {e}");
+    }
     (result, state)
 }
 

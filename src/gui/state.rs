@@ -283,6 +283,10 @@ impl Listing {
 
     /// The selected rows, in view order.
     pub fn selected_rows(&self) -> Vec<&Row> {
+        // Asked every frame (the toolbar's buttons): no pass over the rows when none is.
+        if self.selected.is_empty() {
+            return Vec::new();
+        }
         self.view
             .iter()
             .filter(|i| self.selected.contains(i))

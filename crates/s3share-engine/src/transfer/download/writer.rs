@@ -1,9 +1,9 @@
 //! The bytes of a ranged download written at their places by one thread of its own, while
-//! the streams go on receiving. Measured on the sink (`benches/sink.sh`): a positioned write
-//! per stream on the blocking pool made the streams wait for the disk between reads (no
-//! overlap of receiving and writing), and writes from several threads into one file contend
-//! for its inode lock (ext4's `i_rwsem`), which the kernel spins on: an eighth of the CPU of
-//! a download went there. One writer, fed through a short queue, has neither.
+//! the streams go on receiving. Measured on the sink (`benches/transfer.sh`, SERVERS=sink): a
+//! positioned write per stream on the blocking pool made the streams wait for the disk between
+//! reads (no overlap of receiving and writing), and writes from several threads into one file
+//! contend for its inode lock (ext4's `i_rwsem`), which the kernel spins on: an eighth of the
+//! CPU of a download went there. One writer, fed through a short queue, has neither.
 
 use std::fs::File;
 use std::sync::Arc;
